@@ -1,0 +1,23 @@
+"""Tortoise models and the rules of the data. Never imports strawberry or starlette."""
+
+from models.database import MODEL_MODULES, prepare_database, tortoise_config
+from models.errors import Conflict, DomainError, InvalidInput, NotFound
+from models.pagination import Page, PageRequest
+from models.persona import Persona
+from models.session import Session, SessionFilter, SessionOrder
+
+__all__ = [
+    "MODEL_MODULES",
+    "Conflict",
+    "DomainError",
+    "InvalidInput",
+    "NotFound",
+    "Page",
+    "PageRequest",
+    "Persona",
+    "Session",
+    "SessionFilter",
+    "SessionOrder",
+    "prepare_database",
+    "tortoise_config",
+]

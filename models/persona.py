@@ -1,0 +1,127 @@
+"""Personas: the system prompts and presets a session can run with."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models import clock, rules
+from models.default_personas import DEFAULT_PERSONAS
+from models.errors import Conflict, InvalidInput, NotFound
+
+PROMPT_MAX = rules.MESSAGE_TEXT_MAX
+
+# Which rule each writable column obeys, and whether it may be cleared with null.
+_short_text = partial(rules.check_text, minimum=1, maximum=rules.SHORT_TEXT_MAX)
+_COLUMN_RULES: dict[str, tuple[Callable[[str, str], str], bool]] = {
+    "name": (rules.check_name, False),
+    "prompt": (partial(rules.check_text, minimum=1, maximum=PROMPT_MAX), False),
+    "description": (partial(rules.check_text, maximum=rules.DESCRIPTION_MAX), True),
+    "icon": (_short_text, True),
+    "category": (_short_text, True),
+    "default_model": (rules.check_model, True),
+}
+
+
+def _checked_columns(values: Mapping[str, Any]) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    for column, value in values.items():
+        check, nullable = _COLUMN_RULES[column]
+        if value is None:
+            if not nullable:
+                raise InvalidInput(column, f"{column} cannot be null")
+            checked[column] = None
+        else:
+            checked[column] = check(column, value)
+    return checked
+
+
+class Persona(Model):
+    id = fields.CharField(max_length=64, primary_key=True)
+    name = fields.CharField(max_length=rules.NAME_MAX)
+    prompt = fields.TextField()
+    description = fields.TextField(null=True)
+    icon = fields.CharField(max_length=rules.SHORT_TEXT_MAX, null=True)
+    category = fields.CharField(max_length=rules.SHORT_TEXT_MAX, null=True)
+    default_model = fields.CharField(max_length=rules.MODEL_MAX, null=True)
+    is_default = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "personas"
+        ordering = ("name", "id")
+
+    @classmethod
+    async def ensure_defaults(cls) -> None:
+        """Create the Kalito default personas that are missing (a fresh database has none)."""
+        existing = set(await cls.filter(is_default=True).values_list("id", flat=True))
+        moment = clock.now()
+        await cls.bulk_create(
+            [
+                cls(**persona, is_default=True, created_at=moment, updated_at=moment)
+                for persona in DEFAULT_PERSONAS
+                if persona["id"] not in existing
+            ]
+        )
+
+    @classmethod
+    async def by_id(cls, persona_id: str) -> Persona | None:
+        return await cls.get_or_none(id=rules.check_id("id", persona_id))
+
+    @classmethod
+    async def by_ids(cls, persona_ids: Sequence[str]) -> list[Persona | None]:
+        """The personas in the order asked for (None where there is none): a DataLoader batch."""
+        found = {persona.id: persona for persona in await cls.filter(id__in=set(persona_ids))}
+        return [found.get(persona_id) for persona_id in persona_ids]
+
+    @classmethod
+    async def all_in_order(cls) -> list[Persona]:
+        return await cls.all()
+
+    @classmethod
+    async def require_exists(cls, field: str, persona_id: str) -> str:
+        """Check a persona reference from an input: a well-formed id that names a persona."""
+        rules.check_id(field, persona_id)
+        if not await cls.exists(id=persona_id):
+            raise InvalidInput(field, f"{field} names no persona: {persona_id!r}")
+        return persona_id
+
+    @classmethod
+    async def create_persona(cls, persona_id: str | None, values: Mapping[str, Any]) -> Persona:
+        persona_id = rules.check_id("id", persona_id) if persona_id is not None else str(uuid.uuid4())
+        columns = _checked_columns(values)
+        if await cls.exists(id=persona_id):
+            raise Conflict(f"a persona with id {persona_id!r} already exists")
+        moment = clock.now()
+        return await cls.create(id=persona_id, **columns, created_at=moment, updated_at=moment)
+
+    @classmethod
+    async def update_persona(cls, persona_id: str, values: Mapping[str, Any]) -> Persona:
+        rules.check_id("id", persona_id)
+        columns = _checked_columns(values)
+        persona = await cls.get_or_none(id=persona_id)
+        if persona is None:
+            raise NotFound(f"no persona with id {persona_id!r}")
+        persona.update_from_dict({**columns, "updated_at": clock.later_than(persona.updated_at)})
+        await persona.save(update_fields=[*columns, "updated_at"])
+        return persona
+
+    @classmethod
+    async def delete_persona(cls, persona_id: str) -> str:
+        """Delete a persona; its sessions keep going without one (the foreign key sets null)."""
+        rules.check_id("id", persona_id)
+        persona = await cls.get_or_none(id=persona_id)
+        if persona is None:
+            raise NotFound(f"no persona with id {persona_id!r}")
+        if persona.is_default:
+            # Kalito itself refuses this (a trigger): every install keeps its defaults.
+            raise Conflict(f"{persona_id!r} is a default persona and cannot be deleted")
+        await persona.delete()
+        return persona_id
+

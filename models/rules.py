@@ -1,0 +1,80 @@
+"""The input rules of the contract (api.md §4), one checker per kind of value.
+
+Each checker returns the value to store (names are trimmed) or raises InvalidInput naming the
+field, so that a refused input never reaches the database.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from models.errors import InvalidInput
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+NAME_MAX = 200
+MODEL_MAX = 100
+RECAP_MAX = 20_000
+MESSAGE_TEXT_MAX = 100_000
+SHORT_TEXT_MAX = 100
+DESCRIPTION_MAX = 2_000
+
+
+def _check_encoding(field: str, value: str) -> None:
+    """Every string: no NUL, no lone surrogate (neither can be stored faithfully everywhere)."""
+    if "\x00" in value:
+        raise InvalidInput(field, f"{field} must not contain the NUL character")
+    if any("\ud800" <= char <= "\udfff" for char in value):
+        raise InvalidInput(field, f"{field} must not contain a lone surrogate")
+
+
+def _has_control_character(value: str) -> bool:
+    return any(unicodedata.category(char) == "Cc" for char in value)
+
+
+def _check_length(field: str, value: str, minimum: int, maximum: int) -> None:
+    if not minimum <= len(value) <= maximum:
+        if minimum == 0:
+            raise InvalidInput(field, f"{field} must be at most {maximum} characters")
+        raise InvalidInput(field, f"{field} must be {minimum} to {maximum} characters")
+
+
+def check_id(field: str, value: str) -> str:
+    _check_encoding(field, value)
+    if not ID_PATTERN.fullmatch(value):
+        raise InvalidInput(field, f"{field} must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -")
+    return value
+
+
+def check_name(field: str, value: str) -> str:
+    _check_encoding(field, value)
+    trimmed = value.strip()
+    _check_length(field, trimmed, 1, NAME_MAX)
+    if _has_control_character(trimmed):
+        raise InvalidInput(field, f"{field} must not contain control characters")
+    return trimmed
+
+
+def check_model(field: str, value: str) -> str:
+    _check_encoding(field, value)
+    _check_length(field, value, 1, MODEL_MAX)
+    if _has_control_character(value):
+        raise InvalidInput(field, f"{field} must not contain control characters")
+    return value
+
+
+def check_text(field: str, value: str, *, minimum: int = 0, maximum: int) -> str:
+    """Free text (recaps, prompts, messages): any characters but NUL and lone surrogates."""
+    _check_encoding(field, value)
+    _check_length(field, value, minimum, maximum)
+    return value
+
+
+def check_recap(field: str, value: str) -> str:
+    return check_text(field, value, maximum=RECAP_MAX)
+
+
+def check_non_negative(field: str, value: int) -> int:
+    if value < 0:
+        raise InvalidInput(field, f"{field} must be 0 or more")
+    return value

@@ -1,0 +1,259 @@
+"""Sessions — one per conversation — and Kalito's save-only persistence policy.
+
+A session is ephemeral (transient) until the user saves it; ephemeral sessions idle longer
+than the TTL are purged; saved ones never expire. Every write moves `updated_at` forward,
+which is also the version that compare-and-set updates check.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise import fields
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.indexes import Index
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from models import clock, rules
+from models.errors import Conflict, InvalidInput, NotFound
+from models.pagination import Ordering, Page, PageRequest, keyset_page
+from models.persona import Persona
+
+DEFAULT_NAME = "New Chat"
+# How often a plain update re-reads the row when a concurrent writer moved it meanwhile.
+_UPDATE_ATTEMPTS = 20
+
+
+class SessionOrder(enum.Enum):
+    UPDATED_AT_DESC = Ordering("updated_at", descending=True)
+    UPDATED_AT_ASC = Ordering("updated_at", descending=False)
+    CREATED_AT_DESC = Ordering("created_at", descending=True)
+    CREATED_AT_ASC = Ordering("created_at", descending=False)
+    NAME_ASC = Ordering("name", descending=False)
+    NAME_DESC = Ordering("name", descending=True)
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    saved: bool | None = True  # Kalito's sidebar: saved sessions only
+    persona_id: str | None = None
+    model: str | None = None
+    search: str | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+
+    def as_q(self) -> Q:
+        conditions = []
+        if self.saved is not None:
+            conditions.append(Q(saved=self.saved))
+        if self.persona_id is not None:
+            conditions.append(Q(persona_id=self.persona_id))
+        if self.model is not None:
+            conditions.append(Q(model=self.model))
+        if self.search:
+            conditions.append(Q(name__icontains=self.search) | Q(recap__icontains=self.search))
+        if self.updated_after is not None:
+            conditions.append(Q(updated_at__gt=self.updated_after))
+        if self.updated_before is not None:
+            conditions.append(Q(updated_at__lt=self.updated_before))
+        return Q(*conditions) if conditions else Q()
+
+
+# Which rule each client-writable column obeys, and whether null clears it.
+_COLUMN_RULES: dict[str, tuple[Any, bool]] = {
+    "name": (rules.check_name, False),
+    "model": (rules.check_model, True),
+    "recap": (rules.check_recap, True),
+    "persona_id": (None, True),  # checked against the personas table
+    "saved": (None, False),
+}
+
+
+async def _checked_columns(values: Mapping[str, Any]) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    for column, value in values.items():
+        check, nullable = _COLUMN_RULES[column]
+        if value is None:
+            if not nullable:
+                raise InvalidInput(column, f"{column} cannot be null")
+            checked[column] = None
+        elif column == "persona_id":
+            checked[column] = await Persona.require_exists(column, value)
+        else:
+            checked[column] = check(column, value) if check else value
+    return checked
+
+
+def _new_or_checked_id(session_id: str | None) -> str:
+    return str(uuid.uuid4()) if session_id is None else rules.check_id("id", session_id)
+
+
+class Session(Model):
+    id = fields.CharField(max_length=64, primary_key=True)
+    name = fields.CharField(max_length=rules.NAME_MAX, default=DEFAULT_NAME)
+    model = fields.CharField(max_length=rules.MODEL_MAX, null=True)
+    recap = fields.TextField(null=True)
+    persona: fields.ForeignKeyNullableRelation[Persona] = fields.ForeignKeyField(
+        "models.Persona", related_name="sessions", null=True, on_delete=fields.SET_NULL
+    )
+    persona_id: str | None
+    saved = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "sessions"
+        # The list queries filter on `saved` and walk one of these orders by keyset.
+        indexes = (
+            Index(fields=("saved", "updated_at", "id")),
+            Index(fields=("saved", "created_at", "id")),
+            Index(fields=("saved", "name", "id")),
+            Index(fields=("persona_id",)),
+        )
+
+    # --- reads -------------------------------------------------------------------------
+
+    @classmethod
+    async def by_id(cls, session_id: str) -> Session | None:
+        return await cls.get_or_none(id=rules.check_id("id", session_id))
+
+    @classmethod
+    async def page(
+        cls, where: SessionFilter, order: SessionOrder, request: PageRequest
+    ) -> Page[Session]:
+        for field, value in (("persona_id", where.persona_id), ("search", where.search), ("model", where.model)):
+            if value is not None:
+                rules.check_text(field, value, maximum=rules.NAME_MAX)
+        sort_type = str if order.value.column == "name" else datetime
+        return await keyset_page(cls.filter(where.as_q()), order, order.value, sort_type, request)
+
+    # --- writes ------------------------------------------------------------------------
+
+    @classmethod
+    async def create_session(
+        cls,
+        session_id: str | None,
+        *,
+        name: str | None = None,
+        model: str | None = None,
+        persona_id: str | None = None,
+        saved: bool = False,
+    ) -> Session:
+        session_id = _new_or_checked_id(session_id)
+        columns = await _checked_columns({"model": model, "persona_id": persona_id, "saved": saved})
+        columns["name"] = DEFAULT_NAME if name is None else rules.check_name("name", name)
+        moment = clock.now()
+        try:
+            return await cls.create(id=session_id, **columns, created_at=moment, updated_at=moment)
+        except IntegrityError:
+            if await cls.exists(id=session_id):
+                raise Conflict(f"a session with id {session_id!r} already exists") from None
+            raise
+
+    @classmethod
+    async def update_session(
+        cls,
+        session_id: str,
+        changes: Mapping[str, Any],
+        expected_updated_at: datetime | None = None,
+    ) -> Session:
+        """Change exactly the given columns and move `updated_at` on.
+
+        The write is conditional on the `updated_at` read just before (compare-and-set), so
+        two concurrent writers can never both succeed against the same version: with
+        `expected_updated_at` the loser gets Conflict, without it the loser re-reads and
+        applies its change on top.
+        """
+        rules.check_id("id", session_id)
+        columns = await _checked_columns(changes)
+        expected = clock.to_millisecond(expected_updated_at) if expected_updated_at else None
+        for _ in range(_UPDATE_ATTEMPTS):
+            session = await cls.get_or_none(id=session_id)
+            if session is None:
+                raise NotFound(f"no session with id {session_id!r}")
+            if expected is not None and session.updated_at != expected:
+                raise Conflict(f"session {session_id!r} changed since {expected.isoformat()}")
+            updated_at = clock.later_than(session.updated_at)
+            written = await cls.filter(id=session_id, updated_at=session.updated_at).update(
+                **columns, updated_at=updated_at
+            )
+            if written:
+                session.update_from_dict({**columns, "updated_at": updated_at})
+                return session
+            if expected is not None:
+                raise Conflict(f"session {session_id!r} changed since {expected.isoformat()}")
+        raise Conflict(f"session {session_id!r} is being changed by others; try again")
+
+    @classmethod
+    async def upsert(cls, session_id: str | None, changes: Mapping[str, Any]) -> Session:
+        """Make sure the session exists with `changes` applied, creating it when unknown."""
+        session_id = _new_or_checked_id(session_id)
+        columns = await _checked_columns(changes)
+        if not await cls.exists(id=session_id):
+            moment = clock.now()
+            try:
+                return await cls.create(
+                    id=session_id, **{"name": DEFAULT_NAME, **columns}, created_at=moment, updated_at=moment
+                )
+            except IntegrityError:
+                if not await cls.exists(id=session_id):
+                    raise
+                # Created by a concurrent request meanwhile: apply the changes on top of it.
+        return await cls.update_session(session_id, columns)
+
+    @classmethod
+    async def save_by_id(cls, session_id: str, *, name: str | None = None, recap: str | None = None) -> Session:
+        """Mark a session saved (creating it when unknown), optionally naming it."""
+        changes: dict[str, Any] = {"saved": True}
+        if name is not None:
+            changes["name"] = name
+        if recap is not None:
+            changes["recap"] = recap
+        return await cls.upsert(session_id, changes)
+
+    @classmethod
+    async def touch(
+        cls, session_id: str | None, *, model: str | None = None, persona_id: str | None = None
+    ) -> Session:
+        """The agent's entry point: make sure the row exists (transient unless already saved),
+        record the model and persona it runs with, and bump `updated_at`."""
+        changes = {
+            column: value for column, value in (("model", model), ("persona_id", persona_id)) if value is not None
+        }
+        return await cls.upsert(session_id, changes)
+
+    @classmethod
+    async def delete_by_id(cls, session_id: str) -> str:
+        rules.check_id("id", session_id)
+        deleted = await cls.filter(id=session_id).delete()
+        if not deleted:
+            raise NotFound(f"no session with id {session_id!r}")
+        return session_id
+
+    @classmethod
+    async def delete_many(cls, session_ids: Sequence[str]) -> list[str]:
+        """Delete those that exist, in one transaction; answer their ids in the order given."""
+        wanted = [rules.check_id("ids", session_id) for session_id in dict.fromkeys(session_ids)]
+        async with in_transaction():
+            existing = set(await cls.filter(id__in=wanted).values_list("id", flat=True))
+            await cls.filter(id__in=existing).delete()
+        return [session_id for session_id in wanted if session_id in existing]
+
+    @classmethod
+    async def purge_expired(cls, idle_seconds: int | None, *, default_ttl: int) -> int:
+        """Delete ephemeral sessions idle for longer than `idle_seconds` (default: the TTL,
+        where 0 means they never expire); saved ones stay. Answers how many went."""
+        if idle_seconds is None:
+            if default_ttl == 0:
+                return 0
+            idle_seconds = default_ttl
+        rules.check_non_negative("idle_seconds", idle_seconds)
+        cutoff = clock.now() - timedelta(seconds=idle_seconds)
+        return await cls.filter(saved=False, updated_at__lt=cutoff).delete()

@@ -1,0 +1,88 @@
+"""Every error gets the contract's `extensions.code`, in this one place.
+
+Expected refusals (models.DomainError) keep their message and get their code (and `field`
+for input errors); anything else is a defect: logged in full here, masked for the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.utils.str_converters import to_camel_case
+
+import models
+
+logger = logging.getLogger("kalito.errors")
+
+INTERNAL_MESSAGE = "Internal server error"
+
+DOMAIN_CODES: dict[type[models.DomainError], str] = {
+    models.InvalidInput: "BAD_USER_INPUT",
+    models.NotFound: "NOT_FOUND",
+    models.Conflict: "CONFLICT",
+}
+
+
+def with_code(error: GraphQLError, code: str, message: str | None = None, **extra: object) -> GraphQLError:
+    return GraphQLError(
+        message if message is not None else error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions={**(error.extensions or {}), "code": code, **extra},
+    )
+
+
+def coded_domain_error(error: GraphQLError, cause: models.DomainError) -> GraphQLError:
+    code = next(code for kind, code in DOMAIN_CODES.items() if isinstance(cause, kind))
+    if isinstance(cause, models.InvalidInput):
+        return with_code(error, code, cause.message, field=to_camel_case(cause.field))
+    return with_code(error, code, cause.message)
+
+
+def masked(error: GraphQLError) -> GraphQLError:
+    cause = error.original_error or error
+    logger.error(
+        "unexpected error at %s: %s",
+        ".".join(str(key) for key in error.path or ()) or "(operation)",
+        error.message,
+        exc_info=(type(cause), cause, cause.__traceback__),
+    )
+    return with_code(error, "INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE)
+
+
+class ErrorCodes(SchemaExtension):
+    """Classifies each error of an operation by the phase it came from and by its cause."""
+
+    def __init__(self) -> None:
+        self.executing = False
+
+    def on_execute(self) -> Iterator[None]:
+        self.executing = True
+        yield
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [self.classify(error) for error in result.errors]
+
+    def classify(self, error: GraphQLError) -> GraphQLError:
+        if error.extensions and "code" in error.extensions:
+            return error
+        cause = error.original_error
+        if isinstance(cause, models.DomainError):
+            return coded_domain_error(error, cause)
+        if self.execution_context.graphql_document is None:
+            return with_code(error, "GRAPHQL_PARSE_FAILED")
+        if not self.executing:
+            return with_code(error, "GRAPHQL_VALIDATION_FAILED")
+        if error.path is None and (cause is None or isinstance(cause, (ValueError, TypeError))):
+            # Raised while coercing the variables, before any resolver ran.
+            return with_code(error, "BAD_USER_INPUT")
+        return masked(error)

@@ -1,0 +1,73 @@
+"""The Mutation root. Each resolver makes one call into `models`; errors are mapped elsewhere."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+import models
+from schema.context import Context
+from schema.inputs import (
+    CreatePersonaInput,
+    CreateSessionInput,
+    UpdatePersonaInput,
+    UpdateSessionInput,
+)
+from schema.types import Persona, Session
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Start a session: ephemeral unless saved. An existing id is a CONFLICT.")
+    async def create_session(self, input: CreateSessionInput) -> Session:
+        row = await models.Session.create_session(
+            input.id, name=input.name, model=input.model, persona_id=input.persona_id, saved=input.saved
+        )
+        return Session.from_model(row)
+
+    @strawberry.mutation(description="Change exactly the fields given and bump updatedAt.")
+    async def update_session(self, input: UpdateSessionInput) -> Session:
+        row = await models.Session.update_session(input.id, input.changes(), input.expected_updated_at)
+        return Session.from_model(row)
+
+    @strawberry.mutation(description="Mark a session saved, creating it when the id is unknown.")
+    async def save_session(self, id: strawberry.ID, name: str | None = None, recap: str | None = None) -> Session:
+        return Session.from_model(await models.Session.save_by_id(id, name=name, recap=recap))
+
+    @strawberry.mutation(
+        description="The agent's entry point: make sure the session exists (generating an id when omitted) "
+        "and bump its updatedAt."
+    )
+    async def touch_session(
+        self, id: strawberry.ID | None = None, model: str | None = None, persona_id: strawberry.ID | None = None
+    ) -> Session:
+        return Session.from_model(await models.Session.touch(id, model=model, persona_id=persona_id))
+
+    @strawberry.mutation(description="Delete a session and its messages. An unknown id is NOT_FOUND.")
+    async def delete_session(self, id: strawberry.ID) -> strawberry.ID:
+        return strawberry.ID(await models.Session.delete_by_id(id))
+
+    @strawberry.mutation(description="Delete the sessions that exist among these ids; answers their ids.")
+    async def delete_sessions(self, ids: list[strawberry.ID]) -> list[strawberry.ID]:
+        return [strawberry.ID(deleted) for deleted in await models.Session.delete_many(ids)]
+
+    @strawberry.mutation(
+        description="Delete ephemeral sessions idle longer than idleSeconds (default: the server's TTL); "
+        "answers how many went. Saved sessions never expire."
+    )
+    async def purge_ephemeral_sessions(self, info: Info[Context, None], idle_seconds: int | None = None) -> int:
+        return await models.Session.purge_expired(idle_seconds, default_ttl=info.context.settings.ephemeral_ttl_seconds)
+
+    @strawberry.mutation(description="Create a persona. An existing id is a CONFLICT.")
+    async def create_persona(self, input: CreatePersonaInput) -> Persona:
+        return Persona.from_model(await models.Persona.create_persona(input.id, input.values()))
+
+    @strawberry.mutation(description="Change exactly the fields given.")
+    async def update_persona(self, input: UpdatePersonaInput) -> Persona:
+        return Persona.from_model(await models.Persona.update_persona(input.id, input.changes()))
+
+    @strawberry.mutation(
+        description="Delete a persona; its sessions keep going without one. Default personas cannot be deleted."
+    )
+    async def delete_persona(self, id: strawberry.ID) -> strawberry.ID:
+        return strawberry.ID(await models.Persona.delete_persona(id))

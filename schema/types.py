@@ -1,0 +1,121 @@
+"""Output types: plain strawberry classes mapped from model rows with `from_model()`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+import models
+from schema.context import Context
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type(description="A persona: the system prompt and presets a session runs with.")
+class Persona:
+    id: strawberry.ID
+    name: str
+    prompt: str
+    description: str | None
+    icon: str | None
+    category: str | None
+    default_model: str | None
+    is_default: bool = strawberry.field(description="A Kalito default persona; it cannot be deleted.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, row: models.Persona) -> Persona:
+        return cls(
+            id=strawberry.ID(row.id),
+            name=row.name,
+            prompt=row.prompt,
+            description=row.description,
+            icon=row.icon,
+            category=row.category,
+            default_model=row.default_model,
+            is_default=row.is_default,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+@strawberry.type(description="One conversation with the assistant.")
+class Session:
+    id: strawberry.ID
+    name: str
+    model: str | None
+    recap: str | None
+    persona_id: strawberry.ID | None
+    saved: bool = strawberry.field(description="False while the session is ephemeral (it expires when idle).")
+    created_at: datetime
+    updated_at: datetime = strawberry.field(
+        description="Last activity; pass it back as expectedUpdatedAt for a safe update."
+    )
+
+    @strawberry.field(description="The session's persona, or null when it has none.")
+    async def persona(self, info: Info[Context, None]) -> Persona | None:
+        if self.persona_id is None:
+            return None
+        return await info.context.personas.load(self.persona_id)
+
+    @classmethod
+    def from_model(cls, row: models.Session) -> Session:
+        return cls(
+            id=strawberry.ID(row.id),
+            name=row.name,
+            model=row.model,
+            recap=row.recap,
+            persona_id=strawberry.ID(row.persona_id) if row.persona_id else None,
+            saved=row.saved,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="A row of a connection, with the cursor that points at it.")
+class Edge(Generic[NodeT]):  # strawberry names Edge[Session] "SessionEdge"
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type(description="A page of sessions, Relay style, with the size of the whole list.")
+class SessionConnection:
+    edges: list[Edge[Session]]
+    page_info: PageInfo
+    _page: strawberry.Private[models.Page[models.Session]]
+
+    @strawberry.field(description="How many sessions the whole filtered list holds.")
+    async def total_count(self) -> int:
+        return await self._page.count_all()
+
+    @classmethod
+    def from_page(cls, page: models.Page[models.Session]) -> SessionConnection:
+        edges = [
+            Edge(cursor=cursor, node=Session.from_model(row))
+            for row, cursor in zip(page.rows, page.cursors, strict=True)
+        ]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            _page=page,
+        )
+
+
+SessionOrder = strawberry.enum(models.SessionOrder, description="The order of a sessions list.")

@@ -1,0 +1,1 @@
+"""The HTTP side of the server: the GraphQL endpoint, health, and background jobs."""
