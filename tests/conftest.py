@@ -1,0 +1,149 @@
+"""Fixtures: a fresh real database per test (SQLite always, PostgreSQL when it answers),
+and an HTTP client that drives the app through ASGI."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import asyncpg
+import httpx
+import pytest
+from tortoise import connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.contrib.test import tortoise_test_context
+
+import models
+from server import create_app
+from settings import Settings
+
+POSTGRES_URL = os.environ.get("KALITO_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+def postgres_answers() -> bool:
+    url = urlparse(POSTGRES_URL)
+    try:
+        with socket.create_connection((url.hostname or "127.0.0.1", url.port or 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+POSTGRES_AVAILABLE = postgres_answers()
+if os.environ.get("KALITO_REQUIRE_POSTGRES") == "1" and not POSTGRES_AVAILABLE:
+    raise RuntimeError(f"KALITO_REQUIRE_POSTGRES=1 but PostgreSQL does not answer at {POSTGRES_URL}")
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgres",
+            marks=pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="PostgreSQL does not answer"),
+        ),
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path / 'kalito.db'}"
+    # tortoise_test_context fills {} with a random name: one new database per test
+    return POSTGRES_URL.rstrip("/").rsplit("/", 1)[0] + "/kalito_test_{}"
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[str]:
+    """A fresh, empty database with the schema and the default personas, as on first start."""
+    # Tortoise caches each model's INSERT/UPDATE SQL per connection name, not per dialect, so
+    # SQLite's placeholders would leak into PostgreSQL tests run by the same process.
+    EXECUTOR_CACHE.clear()
+    async with tortoise_test_context(models.MODEL_MODULES, db_url=database_url):
+        await models.prepare_database()
+        connection = connections.get("default")
+        yield connection.capabilities.dialect
+        database_name = getattr(connection, "database", None)
+    if database_url.startswith("postgres"):
+        await drop_postgres_database(database_name)
+
+
+async def drop_postgres_database(name: str) -> None:
+    """tortoise_test_context creates a database per test and leaves it; drop it."""
+    server = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+@dataclass
+class GraphQLClient:
+    """Posts operations as Apollo Client does and hands back the decoded body."""
+
+    http: httpx.AsyncClient
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}})
+        assert response.headers["content-type"].startswith("application/json"), response.text
+        return response.json()
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The data of an operation that must succeed."""
+        body = await self(query, variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    async def error(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The single error of an operation that must fail."""
+        body = await self(query, variables)
+        assert len(body.get("errors", [])) == 1, body
+        return body["errors"][0]
+
+
+@pytest.fixture
+async def http(db: str, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://kalito.test") as client:
+        yield client
+
+
+@pytest.fixture
+def gql(http: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(http)
+
+
+class SQLCounter(logging.Handler):
+    """Counts the SQL statements Tortoise sends (it logs each one on `tortoise.db_client`)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.statements.append(record.getMessage())
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def sql_counter() -> Iterator[SQLCounter]:
+    logger = logging.getLogger("tortoise.db_client")
+    counter = SQLCounter()
+    previous_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(previous_level)
