@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-import asyncpg
 import httpx
 import pytest
 from tortoise import connections
@@ -22,20 +19,13 @@ from tortoise.contrib.test import tortoise_test_context
 import models
 from server import create_app
 from settings import Settings
+from tests.databases import (
+    POSTGRES_AVAILABLE,
+    POSTGRES_URL,
+    drop_postgres_database,
+    postgres_url_for,
+)
 
-POSTGRES_URL = os.environ.get("KALITO_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
-
-
-def postgres_answers() -> bool:
-    url = urlparse(POSTGRES_URL)
-    try:
-        with socket.create_connection((url.hostname or "127.0.0.1", url.port or 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-POSTGRES_AVAILABLE = postgres_answers()
 if os.environ.get("KALITO_REQUIRE_POSTGRES") == "1" and not POSTGRES_AVAILABLE:
     raise RuntimeError(f"KALITO_REQUIRE_POSTGRES=1 but PostgreSQL does not answer at {POSTGRES_URL}")
 
@@ -53,7 +43,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite://{tmp_path / 'kalito.db'}"
     # tortoise_test_context fills {} with a random name: one new database per test
-    return POSTGRES_URL.rstrip("/").rsplit("/", 1)[0] + "/kalito_test_{}"
+    return postgres_url_for("kalito_test_{}")
 
 
 @pytest.fixture
@@ -68,16 +58,8 @@ async def db(database_url: str) -> AsyncIterator[str]:
         yield connection.capabilities.dialect
         database_name = getattr(connection, "database", None)
     if database_url.startswith("postgres"):
+        # tortoise_test_context creates a database per test and leaves it behind
         await drop_postgres_database(database_name)
-
-
-async def drop_postgres_database(name: str) -> None:
-    """tortoise_test_context creates a database per test and leaves it; drop it."""
-    server = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await server.close()
 
 
 @pytest.fixture

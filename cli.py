@@ -1,0 +1,102 @@
+"""`kalito-graphql`: the operator's command — serve the API and run its maintenance jobs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from tortoise import Tortoise
+
+import models
+from settings import Settings, SettingsError
+
+T = TypeVar("T")
+
+
+async def _with_database(settings: Settings, job: Callable[[], Awaitable[T]]) -> T:
+    await Tortoise.init(config=models.tortoise_config(settings.database_url))
+    try:
+        await models.prepare_database()
+        return await job()
+    finally:
+        await Tortoise.close_connections()
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def export_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from schema import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl, encoding="utf-8")
+        print(f"wrote {args.output}")
+    return 0
+
+
+def purge_ephemeral(settings: Settings, args: argparse.Namespace) -> int:
+    idle_seconds = args.idle_seconds
+    purged = asyncio.run(
+        _with_database(
+            settings,
+            lambda: models.Session.purge_expired(idle_seconds, default_ttl=settings.ephemeral_ttl_seconds),
+        )
+    )
+    print(f"purged {purged} ephemeral session(s)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kalito-graphql",
+        description="Kalito Sessions GraphQL API. Configured by KALITO_* environment variables (see README).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve_parser = commands.add_parser("serve", help="serve the API (GraphiQL at /graphql)")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve_parser.set_defaults(run=serve)
+
+    export_parser = commands.add_parser("export-schema", help="print the schema's SDL")
+    export_parser.add_argument("--output", "-o", default="-", help="a file to write, or - for standard output")
+    export_parser.set_defaults(run=export_schema)
+
+    purge_parser = commands.add_parser("purge-ephemeral", help="delete idle ephemeral sessions now")
+    purge_parser.add_argument(
+        "--idle-seconds", type=int, default=None, help="idle time to purge after (default: KALITO_EPHEMERAL_TTL_SECONDS)"
+    )
+    purge_parser.set_defaults(run=purge_ephemeral)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"kalito-graphql: {error}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.run(settings, args))
+    except models.DomainError as error:
+        print(f"kalito-graphql: {error.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
