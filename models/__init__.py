@@ -2,6 +2,7 @@
 
 from models.database import MODEL_MODULES, prepare_database, tortoise_config
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
+from models.message import Message, MessageRole
 from models.pagination import Page, PageRequest
 from models.persona import Persona
 from models.session import Session, SessionFilter, SessionOrder
@@ -11,6 +12,8 @@ __all__ = [
     "Conflict",
     "DomainError",
     "InvalidInput",
+    "Message",
+    "MessageRole",
     "NotFound",
     "Page",
     "PageRequest",

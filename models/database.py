@@ -9,7 +9,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 
 from models.persona import Persona
 
-MODEL_MODULES = ["models.persona", "models.session"]
+MODEL_MODULES = ["models.persona", "models.session", "models.message"]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

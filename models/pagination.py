@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import enum
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ class Ordering:
     def reversed(self) -> Ordering:
         return Ordering(self.column, not self.descending)
 
-    def past(self, value: Any, row_id: str, *, inclusive: bool = False) -> Q:
+    def past(self, value: Any, row_id: str | int, *, inclusive: bool = False) -> Q:
         """Rows that come after the position (value, row_id) in this ordering."""
         op = "lt" if self.descending else "gt"
         id_op = f"{op}e" if inclusive else op
@@ -67,18 +66,18 @@ class Page(Generic[ModelT]):
     count_all: Callable[[], Awaitable[int]]
 
 
-def encode_cursor(order_name: str, value: Any, row_id: str) -> str:
+def encode_cursor(order_name: str, value: Any, row_id: str | int) -> str:
     if isinstance(value, datetime):
         value = value.isoformat()
     raw = json.dumps([order_name, value, row_id], separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(field: str, cursor: str, order_name: str, sort_value_type: type) -> tuple[Any, str]:
+def decode_cursor(field: str, cursor: str, order_name: str, sort_value_type: type) -> tuple[Any, str | int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         cursor_order, value, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(row_id, str) or not isinstance(value, str):
+        if not isinstance(row_id, (str, int)) or isinstance(row_id, bool) or not isinstance(value, str):
             raise ValueError("malformed cursor")
         sort_value = datetime.fromisoformat(value) if sort_value_type is datetime else value
     except (ValueError, TypeError, binascii.Error, UnicodeError):
@@ -88,7 +87,7 @@ def decode_cursor(field: str, cursor: str, order_name: str, sort_value_type: typ
     return sort_value, row_id
 
 
-def _page_size(request: PageRequest) -> int:
+def page_size(request: PageRequest) -> int:
     if request.first is not None and request.last is not None:
         raise InvalidInput("last", "give first or last, not both")
     for field, size in (("first", request.first), ("last", request.last)):
@@ -99,16 +98,15 @@ def _page_size(request: PageRequest) -> int:
 
 async def keyset_page(
     base: QuerySet[ModelT],
-    order_name: enum.Enum,
+    order_name: str,
     ordering: Ordering,
     sort_value_type: type,
     request: PageRequest,
 ) -> Page[ModelT]:
     """One page of `base` in `ordering`, per the Relay cursor connection rules."""
-    size = _page_size(request)
-    name = order_name.name
-    after = decode_cursor("after", request.after, name, sort_value_type) if request.after else None
-    before = decode_cursor("before", request.before, name, sort_value_type) if request.before else None
+    size = page_size(request)
+    after = decode_cursor("after", request.after, order_name, sort_value_type) if request.after else None
+    before = decode_cursor("before", request.before, order_name, sort_value_type) if request.before else None
 
     window = base
     if after is not None:
@@ -135,5 +133,5 @@ async def keyset_page(
             and await base.filter(ordering.reversed().past(*after, inclusive=True)).exists()
         )
 
-    cursors = [encode_cursor(name, getattr(row, ordering.column), row.pk) for row in rows]
+    cursors = [encode_cursor(order_name, getattr(row, ordering.column), row.pk) for row in rows]
     return Page(rows, cursors, has_next, has_previous, base.count)

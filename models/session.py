@@ -128,11 +128,13 @@ class Session(Model):
     async def page(
         cls, where: SessionFilter, order: SessionOrder, request: PageRequest
     ) -> Page[Session]:
-        for field, value in (("persona_id", where.persona_id), ("search", where.search), ("model", where.model)):
+        if where.persona_id is not None:
+            rules.check_id("persona_id", where.persona_id)
+        for field, value in (("search", where.search), ("model", where.model)):
             if value is not None:
                 rules.check_text(field, value, maximum=rules.NAME_MAX)
         sort_type = str if order.value.column == "name" else datetime
-        return await keyset_page(cls.filter(where.as_q()), order, order.value, sort_type, request)
+        return await keyset_page(cls.filter(where.as_q()), order.name, order.value, sort_type, request)
 
     # --- writes ------------------------------------------------------------------------
 
@@ -199,9 +201,12 @@ class Session(Model):
         if not await cls.exists(id=session_id):
             moment = clock.now()
             try:
-                return await cls.create(
-                    id=session_id, **{"name": DEFAULT_NAME, **columns}, created_at=moment, updated_at=moment
-                )
+                # A savepoint when nested (appendMessage): a lost race must not abort the caller's
+                # transaction on PostgreSQL.
+                async with in_transaction():
+                    return await cls.create(
+                        id=session_id, **{"name": DEFAULT_NAME, **columns}, created_at=moment, updated_at=moment
+                    )
             except IntegrityError:
                 if not await cls.exists(id=session_id):
                     raise

@@ -1,7 +1,12 @@
-"""The per-request context: settings, the HTTP request, and the request's DataLoaders."""
+"""The per-request context: settings, the HTTP request, and the request's DataLoaders.
+
+Nested fields (a session's persona, message count and messages) load through these, so a
+page of sessions costs one query per kind of field, not one per session.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,6 +19,8 @@ from settings import Settings
 if TYPE_CHECKING:
     from schema.types import Persona
 
+MessagePageKey = tuple[str, models.PageRequest]
+
 
 async def _load_personas(persona_ids: Sequence[str]) -> list[Persona | None]:
     from schema.types import Persona
@@ -22,12 +29,37 @@ async def _load_personas(persona_ids: Sequence[str]) -> list[Persona | None]:
     return [Persona.from_model(row) if row else None for row in rows]
 
 
+async def _load_message_counts(session_ids: Sequence[str]) -> list[int]:
+    return await models.Message.counts_for_sessions(session_ids)
+
+
+async def _load_message_pages(
+    keys: Sequence[MessagePageKey],
+) -> list[models.Page[models.Message] | BaseException]:
+    """One batch per distinct set of page arguments (a page of sessions usually shares one)."""
+    sessions_by_request: dict[models.PageRequest, list[str]] = defaultdict(list)
+    for session_id, request in keys:
+        sessions_by_request[request].append(session_id)
+    results: dict[MessagePageKey, models.Page[models.Message] | BaseException] = {}
+    for request, session_ids in sessions_by_request.items():
+        try:
+            pages = await models.Message.pages_for_sessions(session_ids, request)
+        except models.InvalidInput as refusal:  # bad page arguments fail their own fields only
+            pages = [refusal] * len(session_ids)
+        results.update(zip(((session_id, request) for session_id in session_ids), pages, strict=True))
+    return [results[key] for key in keys]
+
+
+def _loader(load_fn: Any) -> Any:
+    return field(default_factory=lambda: DataLoader(load_fn=load_fn))
+
+
 @dataclass
 class Context:
     settings: Settings
     request: Any = None
     response: Any = None
-    # One loader per request: batched within it, never a cache shared between users.
-    personas: DataLoader[str, Persona | None] = field(
-        default_factory=lambda: DataLoader(load_fn=_load_personas)
-    )
+    # One set of loaders per request: batched within it, never a cache shared between users.
+    personas: DataLoader[str, Persona | None] = _loader(_load_personas)
+    message_counts: DataLoader[str, int] = _loader(_load_message_counts)
+    message_pages: DataLoader[MessagePageKey, models.Page[models.Message]] = _loader(_load_message_pages)

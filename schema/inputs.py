@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 import models
+from schema.types import MessageRole
 
 
 def given_fields(source: object, *names: str) -> dict[str, Any]:
@@ -93,3 +94,12 @@ class UpdatePersonaInput:
 
     def changes(self) -> dict[str, Any]:
         return given_fields(self, "name", "prompt", "description", "icon", "category", "default_model")
+
+
+@strawberry.input(description="A message to add; an unknown sessionId starts a transient session.")
+class AppendMessageInput:
+    session_id: strawberry.ID
+    role: MessageRole
+    text: str
+    model: str | None = None
+    token_usage: int | None = None

@@ -8,12 +8,13 @@ from strawberry.types import Info
 import models
 from schema.context import Context
 from schema.inputs import (
+    AppendMessageInput,
     CreatePersonaInput,
     CreateSessionInput,
     UpdatePersonaInput,
     UpdateSessionInput,
 )
-from schema.types import Persona, Session
+from schema.types import Message, Persona, Session
 
 
 @strawberry.type
@@ -57,6 +58,16 @@ class Mutation:
     )
     async def purge_ephemeral_sessions(self, info: Info[Context, None], idle_seconds: int | None = None) -> int:
         return await models.Session.purge_expired(idle_seconds, default_ttl=info.context.settings.ephemeral_ttl_seconds)
+
+    @strawberry.mutation(
+        description="Add a message to a conversation and bump the session's updatedAt; the first message "
+        "of an unknown session id creates the (transient) session."
+    )
+    async def append_message(self, input: AppendMessageInput) -> Message:
+        row = await models.Message.append(
+            input.session_id, input.role, input.text, model=input.model, token_usage=input.token_usage
+        )
+        return Message.from_model(row)
 
     @strawberry.mutation(description="Create a persona. An existing id is a CONFLICT.")
     async def create_persona(self, input: CreatePersonaInput) -> Persona:

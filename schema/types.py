@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -43,6 +43,74 @@ class Persona:
         )
 
 
+MessageRole = strawberry.enum(models.MessageRole, description="Who wrote a message.")
+
+
+@strawberry.type(description="One message of a conversation.")
+class Message:
+    id: strawberry.ID
+    session_id: strawberry.ID
+    role: MessageRole
+    text: str
+    model: str | None
+    token_usage: int | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: models.Message) -> Message:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            session_id=strawberry.ID(row.session_id),
+            role=row.role,
+            text=row.text,
+            model=row.model,
+            token_usage=row.token_usage,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+    @classmethod
+    def from_page(cls, page: models.Page[Any]) -> PageInfo:
+        return cls(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        )
+
+
+@strawberry.type(description="A row of a connection, with the cursor that points at it.")
+class Edge(Generic[NodeT]):  # strawberry names Edge[Session] "SessionEdge"
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type(description="A page of a session's messages, oldest first, Relay style.")
+class MessageConnection:
+    edges: list[Edge[Message]]
+    page_info: PageInfo
+    _session_id: strawberry.Private[str]
+
+    @strawberry.field(description="How many messages the session has.")
+    async def total_count(self, info: Info[Context, None]) -> int:
+        return await info.context.message_counts.load(self._session_id)
+
+    @classmethod
+    def from_page(cls, session_id: str, page: models.Page[models.Message]) -> MessageConnection:
+        edges = [
+            Edge(cursor=cursor, node=Message.from_model(row))
+            for row, cursor in zip(page.rows, page.cursors, strict=True)
+        ]
+        return cls(edges=edges, page_info=PageInfo.from_page(page), _session_id=session_id)
+
+
 @strawberry.type(description="One conversation with the assistant.")
 class Session:
     id: strawberry.ID
@@ -62,6 +130,25 @@ class Session:
             return None
         return await info.context.personas.load(self.persona_id)
 
+    @strawberry.field(description="How many messages the session has.")
+    async def message_count(self, info: Info[Context, None]) -> int:
+        return await info.context.message_counts.load(self.id)
+
+    @strawberry.field(
+        description="The session's messages, oldest first: first/after from the start, last/before from "
+        "the end (the last N messages are the agent's memory context). 1 to 100, default 20."
+    )
+    async def messages(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> MessageConnection:
+        request = models.PageRequest(first=first, after=after, last=last, before=before)
+        return MessageConnection.from_page(self.id, await info.context.message_pages.load((self.id, request)))
+
     @classmethod
     def from_model(cls, row: models.Session) -> Session:
         return cls(
@@ -74,20 +161,6 @@ class Session:
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type(description="A row of a connection, with the cursor that points at it.")
-class Edge(Generic[NodeT]):  # strawberry names Edge[Session] "SessionEdge"
-    cursor: str
-    node: NodeT
 
 
 @strawberry.type(description="A page of sessions, Relay style, with the size of the whole list.")
@@ -106,16 +179,7 @@ class SessionConnection:
             Edge(cursor=cursor, node=Session.from_model(row))
             for row, cursor in zip(page.rows, page.cursors, strict=True)
         ]
-        return cls(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
-            _page=page,
-        )
+        return cls(edges=edges, page_info=PageInfo.from_page(page), _page=page)
 
 
 SessionOrder = strawberry.enum(models.SessionOrder, description="The order of a sessions list.")

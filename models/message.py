@@ -1,0 +1,160 @@
+"""Messages: the conversation history of a session, oldest first.
+
+Appending the first message of an unknown session id creates the transient session (Kalito's
+frontend makes the id; the first message makes the row); every message bumps the session's
+`updated_at`, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from tortoise import connections, fields
+from tortoise.functions import Count
+from tortoise.indexes import Index
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from models import rules
+from models.pagination import Ordering, Page, PageRequest, encode_cursor, keyset_page, page_size
+from models.session import Session
+
+MESSAGE_ORDER = "OLDEST_FIRST"
+OLDEST_FIRST = Ordering("created_at", descending=False)
+_COLUMNS = ("id", "session_id", "role", "text", "model", "token_usage", "created_at")
+
+
+class MessageRole(enum.Enum):
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class Message(Model):
+    id = fields.BigIntField(primary_key=True)  # Kalito's message ids are integers; imports keep them
+    session: fields.ForeignKeyRelation[Session] = fields.ForeignKeyField(
+        "models.Session", related_name="messages", on_delete=fields.CASCADE
+    )
+    session_id: str
+    role = fields.CharEnumField(MessageRole, max_length=16)
+    text = fields.TextField()
+    model = fields.CharField(max_length=rules.MODEL_MAX, null=True)
+    token_usage = fields.IntField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "messages"
+        indexes = (Index(fields=("session_id", "created_at", "id")),)
+
+    @classmethod
+    async def append(
+        cls,
+        session_id: str,
+        role: MessageRole,
+        text: str,
+        *,
+        model: str | None = None,
+        token_usage: int | None = None,
+    ) -> Message:
+        rules.check_id("session_id", session_id)
+        rules.check_text("text", text, minimum=1, maximum=rules.MESSAGE_TEXT_MAX)
+        if model is not None:
+            rules.check_model("model", model)
+        if token_usage is not None:
+            rules.check_non_negative("token_usage", token_usage)
+        async with in_transaction():
+            session = await Session.upsert(session_id, {})
+            return await cls.create(
+                session_id=session.id,
+                role=role,
+                text=text,
+                model=model,
+                token_usage=token_usage,
+                created_at=session.updated_at,
+            )
+
+    @classmethod
+    async def counts_for_sessions(cls, session_ids: Sequence[str]) -> list[int]:
+        """How many messages each session has, in one query."""
+        rows = (
+            await cls.filter(session_id__in=set(session_ids))
+            .group_by("session_id")
+            .annotate(count=Count("id"))
+            .values("session_id", "count")
+        )
+        counts = {row["session_id"]: row["count"] for row in rows}
+        return [counts.get(session_id, 0) for session_id in session_ids]
+
+    @classmethod
+    async def page_for_session(cls, session_id: str, request: PageRequest) -> Page[Message]:
+        return await keyset_page(
+            cls.filter(session_id=session_id), MESSAGE_ORDER, OLDEST_FIRST, datetime, request
+        )
+
+    @classmethod
+    async def pages_for_sessions(cls, session_ids: Sequence[str], request: PageRequest) -> list[Page[Message]]:
+        """The first (or last) N messages of each session, in one query whatever their number.
+
+        A cursor belongs to one session, so a request with a cursor is answered per session;
+        the batched case is the common one — "the last 3 messages of every session on a page".
+        """
+        if request.after is not None or request.before is not None:
+            return [await cls.page_for_session(session_id, request) for session_id in session_ids]
+        size = page_size(request)
+        newest_first = request.last is not None
+        if not session_ids:
+            return []
+        rows = await cls._first_rows_per_session(list(dict.fromkeys(session_ids)), size + 1, newest_first)
+        pages = []
+        for session_id in session_ids:
+            mine = rows.get(session_id, [])
+            more = len(mine) > size
+            mine = mine[:size]
+            if newest_first:
+                mine.reverse()
+            cursors = [encode_cursor(MESSAGE_ORDER, row.created_at, row.id) for row in mine]
+            pages.append(
+                Page(
+                    mine,
+                    cursors,
+                    has_next_page=more and not newest_first,
+                    has_previous_page=more and newest_first,
+                    count_all=cls.filter(session_id=session_id).count,
+                )
+            )
+        return pages
+
+    @classmethod
+    async def _first_rows_per_session(
+        cls, session_ids: list[str], limit: int, newest_first: bool
+    ) -> dict[str, list[Message]]:
+        connection = connections.get("default")
+        direction = "DESC" if newest_first else "ASC"
+        columns = ", ".join(_COLUMNS)
+        placeholder = "?" if connection.capabilities.dialect == "sqlite" else "${}"
+        params = [placeholder.format(index) for index in range(1, len(session_ids) + 2)]
+        sql = (
+            f"SELECT {columns} FROM ("
+            f"SELECT {columns}, ROW_NUMBER() OVER ("
+            f"PARTITION BY session_id ORDER BY created_at {direction}, id {direction}) AS position "
+            f"FROM messages WHERE session_id IN ({', '.join(params[:-1])})"
+            f") AS ranked WHERE position <= {params[-1]} ORDER BY session_id, position"
+        )
+        records = await connection.execute_query_dict(sql, [*session_ids, limit])
+        by_session: dict[str, list[Message]] = {}
+        for record in records:
+            message = cls._from_row(record)
+            by_session.setdefault(message.session_id, []).append(message)
+        return by_session
+
+    @classmethod
+    def _from_row(cls, record: dict[str, Any]) -> Message:
+        fields_map = cls._meta.fields_map
+        values = {
+            column: value if column == "session_id" else fields_map[column].to_python_value(value)
+            for column, value in record.items()
+        }
+        return cls._init_from_db(**values)
