@@ -59,6 +59,19 @@ def purge_ephemeral(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def import_kalito(settings: Settings, args: argparse.Namespace) -> int:
+    from kalito_import import NotAKalitoDatabase
+    from kalito_import import import_kalito as run_import
+
+    try:
+        report = asyncio.run(_with_database(settings, lambda: run_import(Path(args.path), progress=True)))
+    except NotAKalitoDatabase as error:
+        print(f"kalito-graphql: {error}; nothing was imported", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kalito-graphql",
@@ -81,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--idle-seconds", type=int, default=None, help="idle time to purge after (default: KALITO_EPHEMERAL_TTL_SECONDS)"
     )
     purge_parser.set_defaults(run=purge_ephemeral)
+
+    import_parser = commands.add_parser("import-kalito", help="import an existing Kalito SQLite database")
+    import_parser.add_argument("path", help="the Kalito database file (e.g. kalito.db from a Kalito install)")
+    import_parser.set_defaults(run=import_kalito)
     return parser
 
 
