@@ -64,6 +64,7 @@ const SESSION_FIELDS = gql`
     saved
     createdAt
     updatedAt
+    messageCount
   }
 `;
 
@@ -158,7 +159,7 @@ async function main() {
   // 1. The frontend makes the id; the conversation starts ephemeral.
   const created = await client.mutate({ mutation: CREATE_SESSION, variables: { input: { id } } });
   assertSession(created.data.createSession, {
-    id, name: "New Chat", saved: false, model: null, recap: null, personaId: null,
+    id, name: "New Chat", saved: false, model: null, recap: null, personaId: null, messageCount: 0,
   });
   step("createSession", { id, saved: false });
 
