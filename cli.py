@@ -91,7 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     purge_parser = commands.add_parser("purge-ephemeral", help="delete idle ephemeral sessions now")
     purge_parser.add_argument(
-        "--idle-seconds", type=int, default=None, help="idle time to purge after (default: KALITO_EPHEMERAL_TTL_SECONDS)"
+        "--idle-seconds",
+        type=int,
+        default=None,
+        help="idle time to purge after (default: KALITO_EPHEMERAL_TTL_SECONDS)",
     )
     purge_parser.set_defaults(run=purge_ephemeral)
 

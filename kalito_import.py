@@ -260,8 +260,7 @@ async def _advance_message_ids() -> None:
     connection = connections.get("default")
     if connection.capabilities.dialect == "postgres":
         await connection.execute_query(
-            "SELECT setval(pg_get_serial_sequence('messages', 'id'), "
-            "GREATEST((SELECT MAX(id) FROM messages), 1))"
+            "SELECT setval(pg_get_serial_sequence('messages', 'id'), GREATEST((SELECT MAX(id) FROM messages), 1))"
         )
 
 

@@ -51,8 +51,7 @@ class Settings:
         scheme = self.database_url.split("://", 1)[0]
         if scheme not in ("sqlite", "postgres", "postgresql", "asyncpg"):
             raise SettingsError(
-                "KALITO_DATABASE_URL must start with sqlite:// or postgres://, "
-                f"not {self.database_url!r}"
+                f"KALITO_DATABASE_URL must start with sqlite:// or postgres://, not {self.database_url!r}"
             )
 
     @property
@@ -65,9 +64,7 @@ class Settings:
         return cls(
             database_url=env.get("KALITO_DATABASE_URL") or cls.database_url,
             ephemeral_ttl_seconds=_int(env, "KALITO_EPHEMERAL_TTL_SECONDS", cls.ephemeral_ttl_seconds),
-            purge_interval_seconds=_int(
-                env, "KALITO_PURGE_INTERVAL_SECONDS", cls.purge_interval_seconds, minimum=1
-            ),
+            purge_interval_seconds=_int(env, "KALITO_PURGE_INTERVAL_SECONDS", cls.purge_interval_seconds, minimum=1),
             production=_flag(env, "KALITO_PRODUCTION"),
             api_token=env.get("KALITO_API_TOKEN") or None,
             cors_origins=_origins(env, "KALITO_CORS_ORIGINS"),

@@ -90,9 +90,7 @@ class Message(Model):
 
     @classmethod
     async def page_for_session(cls, session_id: str, request: PageRequest) -> Page[Message]:
-        return await keyset_page(
-            cls.filter(session_id=session_id), MESSAGE_ORDER, OLDEST_FIRST, datetime, request
-        )
+        return await keyset_page(cls.filter(session_id=session_id), MESSAGE_ORDER, OLDEST_FIRST, datetime, request)
 
     @classmethod
     async def pages_for_sessions(cls, session_ids: Sequence[str], request: PageRequest) -> list[Page[Message]]:

@@ -124,4 +124,3 @@ class Persona(Model):
             raise Conflict(f"{persona_id!r} is a default persona and cannot be deleted")
         await persona.delete()
         return persona_id
-

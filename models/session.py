@@ -125,9 +125,7 @@ class Session(Model):
         return await cls.get_or_none(id=rules.check_id("id", session_id))
 
     @classmethod
-    async def page(
-        cls, where: SessionFilter, order: SessionOrder, request: PageRequest
-    ) -> Page[Session]:
+    async def page(cls, where: SessionFilter, order: SessionOrder, request: PageRequest) -> Page[Session]:
         if where.persona_id is not None:
             rules.check_id("persona_id", where.persona_id)
         for field, value in (("search", where.search), ("model", where.model)):
@@ -224,9 +222,7 @@ class Session(Model):
         return await cls.upsert(session_id, changes)
 
     @classmethod
-    async def touch(
-        cls, session_id: str | None, *, model: str | None = None, persona_id: str | None = None
-    ) -> Session:
+    async def touch(cls, session_id: str | None, *, model: str | None = None, persona_id: str | None = None) -> Session:
         """The agent's entry point: make sure the row exists (transient unless already saved),
         record the model and persona it runs with, and bump `updated_at`."""
         changes = {
@@ -261,4 +257,10 @@ class Session(Model):
             idle_seconds = default_ttl
         rules.check_non_negative("idle_seconds", idle_seconds)
         cutoff = clock.now() - timedelta(seconds=idle_seconds)
-        return await cls.filter(saved=False, updated_at__lt=cutoff).delete()
+        expired = cls.filter(saved=False, updated_at__lt=cutoff)
+        async with in_transaction():
+            # Counted on their own: on SQLite, Tortoise's count of a DELETE includes the messages
+            # it cascades to. Locked first, so that what is counted is what goes.
+            count = len(await expired.select_for_update().only("id"))
+            await expired.delete()
+        return count

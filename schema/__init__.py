@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +23,21 @@ from schema.scalars import DateTime
 DOCUMENT_CACHE_SIZE = 512
 
 
+class DocumentCache(ParserCache):
+    """ParserCache, except that a document which does not parse is left to Strawberry.
+
+    ParserCache raises the syntax error from its hook, past the operation, so it would reach
+    the client without a code; Strawberry's own parse (inside the operation) reports it as a
+    result that ErrorCodes marks GRAPHQL_PARSE_FAILED. Only failing documents parse twice.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
+        yield
+
+
 class KalitoSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Strawberry would log every error, expected ones included; ErrorCodes logs the
@@ -30,7 +47,7 @@ class KalitoSchema(strawberry.Schema):
 def build_schema() -> KalitoSchema:
     extensions: list[Any] = [
         ErrorCodes,
-        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: DocumentCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
     ]
     return KalitoSchema(

@@ -50,16 +50,14 @@ async def _load_message_pages(
     return [results[key] for key in keys]
 
 
-def _loader(load_fn: Any) -> Any:
-    return field(default_factory=lambda: DataLoader(load_fn=load_fn))
-
-
 @dataclass
 class Context:
     settings: Settings
     request: Any = None
     response: Any = None
     # One set of loaders per request: batched within it, never a cache shared between users.
-    personas: DataLoader[str, Persona | None] = _loader(_load_personas)
-    message_counts: DataLoader[str, int] = _loader(_load_message_counts)
-    message_pages: DataLoader[MessagePageKey, models.Page[models.Message]] = _loader(_load_message_pages)
+    personas: DataLoader[str, Persona | None] = field(default_factory=lambda: DataLoader(load_fn=_load_personas))
+    message_counts: DataLoader[str, int] = field(default_factory=lambda: DataLoader(load_fn=_load_message_counts))
+    message_pages: DataLoader[MessagePageKey, models.Page[models.Message]] = field(
+        default_factory=lambda: DataLoader(load_fn=_load_message_pages)
+    )

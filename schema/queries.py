@@ -31,7 +31,9 @@ class Query:
     ) -> SessionConnection:
         where = (filter or SessionFilter()).to_model()
         request = models.PageRequest(first=first, after=after, last=last, before=before)
-        return SessionConnection.from_page(await models.Session.page(where, order_by or models.SessionOrder.UPDATED_AT_DESC, request))
+        return SessionConnection.from_page(
+            await models.Session.page(where, order_by or models.SessionOrder.UPDATED_AT_DESC, request)
+        )
 
     @strawberry.field(description="The persona with this id, or null when there is none.")
     async def persona(self, id: strawberry.ID) -> Persona | None:

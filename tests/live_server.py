@@ -36,9 +36,7 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) ->
 
 
 @contextlib.contextmanager
-def live_server(
-    env: Mapping[str, str], log_dir: Path, command: Sequence[str] | None = None
-) -> Iterator[str]:
+def live_server(env: Mapping[str, str], log_dir: Path, command: Sequence[str] | None = None) -> Iterator[str]:
     """Run the server with `env` added to the environment; yield its base URL.
 
     `command` defaults to `uvicorn server:app`; "{port}" in it is replaced by a free port.
@@ -65,4 +63,3 @@ def live_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-

@@ -35,7 +35,10 @@ def apollo_packages() -> Path:
 
 
 @pytest.fixture(
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="no PostgreSQL"))]
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="no PostgreSQL")),
+    ]
 )
 def server_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     database = (
@@ -49,9 +52,7 @@ def server_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def run_flow(url: str) -> dict[str, Any]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("KALITO_")}
-    flow = subprocess.run(
-        [NODE, "flow.mjs", url], cwd=APOLLO_DIR, env=env, capture_output=True, text=True, timeout=120
-    )
+    flow = subprocess.run([NODE, "flow.mjs", url], cwd=APOLLO_DIR, env=env, capture_output=True, text=True, timeout=120)
     assert flow.returncode == 0, f"the Apollo Client flow failed:\n{flow.stdout}\n{flow.stderr}"
     summary: dict[str, Any] = json.loads(flow.stdout.strip().splitlines()[-1])
     return summary
@@ -82,7 +83,10 @@ def test_apollo_client_flow(apollo_packages: Path, server_url: str) -> None:
     ]
     assert steps["createSession"] == {"step": "createSession", "id": summary["sessionId"], "saved": False}
     # A fresh database: the ephemeral session is not in the sidebar, the saved one is.
-    assert (steps["sessions (default filter)"]["totalCount"], steps["sessions (default filter)"]["listed"]) == (0, False)
+    assert (steps["sessions (default filter)"]["totalCount"], steps["sessions (default filter)"]["listed"]) == (
+        0,
+        False,
+    )
     assert (steps["sessions (after save)"]["totalCount"], steps["sessions (after save)"]["listed"]) == (1, True)
     assert steps["updateSession"]["cacheOnlyName"] == steps["updateSession"]["name"]
     assert steps["updateSession (stale expectedUpdatedAt)"]["code"] == "CONFLICT"

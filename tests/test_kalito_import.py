@@ -150,19 +150,27 @@ async def test_orphans_unknown_personas_bad_rows_and_extra_columns_are_reported(
     db: str, gql: GraphQLClient, tmp_path: Path
 ) -> None:
     source = empty_kalito_database(tmp_path / "kalito-source.db", extra_columns=True)
-    insert(source, "sessions", [
-        kalito_session("kept", persona_id="no-such-persona", pinned=1),
-        kalito_session("bad id!"),
-        kalito_session("ephemeral", saved=0, name=None),
-    ])
-    insert(source, "messages", [
-        kalito_message(1, "kept", attachments="[]"),
-        kalito_message(2, "nowhere"),
-        kalito_message(3, "kept", role="tool"),
-        kalito_message(4, "kept", text=""),
-        kalito_message(5, "bad id!"),
-        kalito_message(6, "ephemeral", token_usage=42),
-    ])
+    insert(
+        source,
+        "sessions",
+        [
+            kalito_session("kept", persona_id="no-such-persona", pinned=1),
+            kalito_session("bad id!"),
+            kalito_session("ephemeral", saved=0, name=None),
+        ],
+    )
+    insert(
+        source,
+        "messages",
+        [
+            kalito_message(1, "kept", attachments="[]"),
+            kalito_message(2, "nowhere"),
+            kalito_message(3, "kept", role="tool"),
+            kalito_message(4, "kept", text=""),
+            kalito_message(5, "bad id!"),
+            kalito_message(6, "ephemeral", token_usage=42),
+        ],
+    )
 
     report = await import_kalito(source)
 
@@ -187,8 +195,8 @@ async def test_orphans_unknown_personas_bad_rows_and_extra_columns_are_reported(
 async def test_new_messages_get_ids_after_the_imported_ones(db: str, gql: GraphQLClient, tmp_path: Path) -> None:
     await import_kalito(copy_sample(tmp_path / "kalito-source.db"))
     appended = await gql.data(
-        'mutation { appendMessage(input: {sessionId: "%s", role: USER, text: "and now?"}) { id } }'
-        % SAMPLE_SESSION_ID
+        'mutation Append($id: ID!) { appendMessage(input: {sessionId: $id, role: USER, text: "and now?"}) { id } }',
+        {"id": SAMPLE_SESSION_ID},
     )
     assert int(appended["appendMessage"]["id"]) > 147
 
@@ -222,16 +230,12 @@ async def test_a_hundred_thousand_messages_arrive_in_order(db: str, gql: GraphQL
     source = empty_kalito_database(tmp_path / "kalito-source.db")
     sessions = [f"s{number}" for number in range(100)]
     insert(source, "sessions", [kalito_session(session_id) for session_id in sessions])
-    insert(source, "messages", (
-        kalito_message(number, sessions[number % 100]) for number in range(1, 100_001)
-    ))
+    insert(source, "messages", (kalito_message(number, sessions[number % 100]) for number in range(1, 100_001)))
 
     report = await import_kalito(source)
 
     assert report.imported["messages"] == 100_000 and not report.skipped
-    data = await gql.data(
-        "{ session(id: \"s7\") { messageCount messages(last: 2) { edges { node { id } } } } }"
-    )
+    data = await gql.data('{ session(id: "s7") { messageCount messages(last: 2) { edges { node { id } } } } }')
     assert data["session"] == {
         "messageCount": 1000,
         "messages": {"edges": [{"node": {"id": "99807"}}, {"node": {"id": "99907"}}]},

@@ -45,9 +45,10 @@ def test_uvicorn_serves_graphiql_health_and_the_default_personas(tmp_path: Path)
 
 @pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="PostgreSQL does not answer")
 def test_uvicorn_serves_on_postgresql(tmp_path: Path) -> None:
-    with throwaway_postgres_database() as database_url, live_server(
-        {"KALITO_DATABASE_URL": database_url}, tmp_path
-    ) as url:
+    with (
+        throwaway_postgres_database() as database_url,
+        live_server({"KALITO_DATABASE_URL": database_url}, tmp_path) as url,
+    ):
         post(url, CREATE, {"input": {"id": "on-postgres", "saved": True}})
         assert post(url, SESSION, {"id": "on-postgres"})["data"] == {"session": {"id": "on-postgres"}}
 
@@ -58,9 +59,7 @@ def test_the_console_command_serves_and_keeps_data_across_restarts(tmp_path: Pat
     with live_server(env, tmp_path, command) as url:
         post(url, CREATE, {"input": {"id": "kept-across-restarts", "saved": True}})
     with live_server(env, tmp_path, command) as url:
-        assert post(url, SESSION, {"id": "kept-across-restarts"})["data"] == {
-            "session": {"id": "kept-across-restarts"}
-        }
+        assert post(url, SESSION, {"id": "kept-across-restarts"})["data"] == {"session": {"id": "kept-across-restarts"}}
 
 
 def test_the_sweep_purges_idle_ephemeral_sessions_and_keeps_saved_ones(tmp_path: Path) -> None:

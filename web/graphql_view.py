@@ -35,7 +35,9 @@ JSON = "application/json"
 class RequestRefused(HTTPException):
     """A request refused before GraphQL runs, answered with a JSON `errors` body."""
 
-    def __init__(self, status_code: int, reason: str, code: str = "BAD_REQUEST", headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, status_code: int, reason: str, code: str = "BAD_REQUEST", headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(status_code, reason)
         self.code = code
         self.headers = dict(headers or {})
@@ -98,7 +100,7 @@ class GraphQLView(GraphQL[Context, None]):
                 raise RequestRefused(415, "POST a JSON body (Content-Type: application/json)")
         return await super().parse_http_body(request)
 
-    async def execute_single(  # noqa: PLR0917
+    async def execute_single(
         self,
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,
@@ -119,9 +121,7 @@ class GraphQLView(GraphQL[Context, None]):
             )
         except InvalidOperationTypeError as error:
             if request_adapter.method == "GET":
-                raise RequestRefused(
-                    405, error.as_http_error_reason("GET"), headers={"Allow": "POST"}
-                ) from error
+                raise RequestRefused(405, error.as_http_error_reason("GET"), headers={"Allow": "POST"}) from error
             raise RequestRefused(400, error.as_http_error_reason(request_adapter.method)) from error
         except CannotGetOperationTypeError as error:
             raise RequestRefused(400, error.as_http_error_reason(), "GRAPHQL_VALIDATION_FAILED") from error
