@@ -7,6 +7,7 @@ for input errors); anything else is a defect: logged in full here, masked for th
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError
@@ -43,6 +44,24 @@ def coded_domain_error(error: GraphQLError, cause: models.DomainError) -> GraphQ
     if isinstance(cause, models.InvalidInput):
         return with_code(error, code, cause.message, field=to_camel_case(cause.field))
     return with_code(error, code, cause.message)
+
+
+_REQUIRED_FIELD = re.compile(r"required field '(\w+)'")
+_VALUE_PATH = re.compile(r" at ([.\w\[\]]+):")
+_VARIABLE = re.compile(r"Variable '\$(\w+)'")
+
+
+def variable_field(message: str) -> str | None:
+    """The input field a variable-coercion error is about, read from graphql-core's message
+    ("Variable '$input' has invalid value at .role: ..."), which carries it in no other form."""
+    if required := _REQUIRED_FIELD.search(message):
+        return required[1]
+    if at := _VALUE_PATH.search(message):
+        names = [name for name in re.findall(r"\w+", at[1]) if not name.isdigit()]
+        if names:
+            return names[-1]
+    variable = _VARIABLE.search(message)
+    return variable[1] if variable else None
 
 
 def masked(error: GraphQLError) -> GraphQLError:
@@ -82,7 +101,8 @@ class ErrorCodes(SchemaExtension):
             return with_code(error, "GRAPHQL_PARSE_FAILED")
         if not self.executing:
             return with_code(error, "GRAPHQL_VALIDATION_FAILED")
-        if error.path is None and (cause is None or isinstance(cause, (ValueError, TypeError))):
-            # Raised while coercing the variables, before any resolver ran.
-            return with_code(error, "BAD_USER_INPUT")
+        if error.path is None and (cause is None or isinstance(cause, (ValueError, TypeError, GraphQLError))):
+            # Raised while coercing the variables, before any resolver ran: by our scalars
+            # (ValueError) or by GraphQL's own Int, Float, Boolean and enums (GraphQLError).
+            return with_code(error, "BAD_USER_INPUT", field=variable_field(error.message))
         return masked(error)
