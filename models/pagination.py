@@ -12,10 +12,12 @@ import binascii
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from tortoise.exceptions import ValidationError
 from tortoise.expressions import Q
+from tortoise.fields import IntField
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -79,12 +81,42 @@ def decode_cursor(field: str, cursor: str, order_name: str, sort_value_type: typ
         cursor_order, value, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(row_id, (str, int)) or isinstance(row_id, bool) or not isinstance(value, str):
             raise ValueError("malformed cursor")
-        sort_value = datetime.fromisoformat(value) if sort_value_type is datetime else value
-    except (ValueError, TypeError, binascii.Error, UnicodeError):
+        # A forged cursor must be refused here, not by the database driver (an internal error).
+        if not all(_storable(part) for part in (value, row_id)):
+            raise ValueError("malformed cursor")
+        sort_value = _moment(value) if sort_value_type is datetime else value
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeError):
         raise InvalidInput(field, f"{field} is not a cursor this API issued") from None
     if cursor_order != order_name:
         raise InvalidInput(field, f"{field} is a cursor of another ordering ({cursor_order})")
     return sort_value, row_id
+
+
+def _storable(part: str | int) -> bool:
+    """A value any database can compare: text without NUL or lone surrogates, a 64-bit integer."""
+    if isinstance(part, int):
+        return -(2**63) <= part < 2**63
+    return "\x00" not in part and not any("\ud800" <= char <= "\udfff" for char in part)
+
+
+def _moment(value: str) -> datetime:
+    """The cursors this API issues hold aware moments; in UTC, they must stay within years 1-9999."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("the moment of a cursor must have an offset")
+    return moment.astimezone(UTC)
+
+
+def _check_position(field: str, model: type[Model], column: str, position: tuple[Any, str | int]) -> None:
+    """The cursor's value and id must fit their columns (a longer name was never stored)."""
+    value, row_id = position
+    try:
+        if isinstance(row_id, int) != isinstance(model._meta.pk, IntField):
+            raise TypeError("the id of a cursor has the wrong type")
+        model._meta.fields_map[column].validate(value)
+        model._meta.pk.validate(row_id)
+    except (ValidationError, TypeError):
+        raise InvalidInput(field, f"{field} is not a cursor this API issued") from None
 
 
 def page_size(request: PageRequest) -> int:
@@ -108,6 +140,10 @@ async def keyset_page(
     after = decode_cursor("after", request.after, order_name, sort_value_type) if request.after else None
     before = decode_cursor("before", request.before, order_name, sort_value_type) if request.before else None
 
+    for field, position in (("after", after), ("before", before)):
+        if position is not None:
+            _check_position(field, base.model, ordering.column, position)
+
     window = base
     if after is not None:
         window = window.filter(ordering.past(*after))
@@ -129,8 +165,7 @@ async def keyset_page(
     else:
         has_next = more
         has_previous = (
-            after is not None
-            and await base.filter(ordering.reversed().past(*after, inclusive=True)).exists()
+            after is not None and await base.filter(ordering.reversed().past(*after, inclusive=True)).exists()
         )
 
     cursors = [encode_cursor(order_name, getattr(row, ordering.column), row.pk) for row in rows]

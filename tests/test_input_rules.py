@@ -184,9 +184,7 @@ async def everything() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 async def existing(db: str) -> None:
     """A saved session and a custom persona for the bad inputs to aim at."""
     moment = datetime(2025, 9, 16, 10, 8, 36, 188_000, tzinfo=UTC)
-    await models.Persona.create(
-        id="chef", name="Chef", prompt="You cook.", created_at=moment, updated_at=moment
-    )
+    await models.Persona.create(id="chef", name="Chef", prompt="You cook.", created_at=moment, updated_at=moment)
     await models.Session.create(
         id="s1",
         name="Groceries",
@@ -210,9 +208,7 @@ def test_httpx_json_cannot_send_a_lone_surrogate_so_this_file_encodes_bodies_its
 
 
 @pytest.mark.parametrize(("target", "value"), BAD_INPUTS)
-async def test_a_bad_value_is_bad_user_input_naming_the_field_and_writes_nothing(
-    http, existing, target, value
-):
+async def test_a_bad_value_is_bad_user_input_naming_the_field_and_writes_nothing(http, existing, target, value):
     before = await everything()
 
     error = await single_error(http, target.query, target.variables(value))
@@ -265,9 +261,7 @@ async def test_values_at_the_limits_of_the_rules_are_accepted(http, db):
     assert (stored.name, stored.model, stored.persona_id) == ("n" * 200, "m" * 100, "default-cloud")
 
 
-@pytest.mark.parametrize(
-    "recap", [pytest.param("r" * 20_000, id="20000-chars"), pytest.param("", id="empty")]
-)
+@pytest.mark.parametrize("recap", [pytest.param("r" * 20_000, id="20000-chars"), pytest.param("", id="empty")])
 async def test_a_recap_within_the_limit_is_accepted(http, existing, recap):
     body = await post(http, UPDATE_SESSION, {"input": {"id": "s1", "recap": recap}})
 

@@ -142,9 +142,7 @@ async def test_create_persona_with_every_field(gql, db):
 
 
 async def test_create_persona_without_an_id_generates_one_and_leaves_the_options_empty(gql, db):
-    created = (await gql.data(CREATE_PERSONA, {"input": {"name": "Plain", "prompt": "Be plain."}}))[
-        "createPersona"
-    ]
+    created = (await gql.data(CREATE_PERSONA, {"input": {"name": "Plain", "prompt": "Be plain."}}))["createPersona"]
 
     assert uuid.UUID(created["id"])
     assert created == {
@@ -251,9 +249,7 @@ async def test_update_of_an_unknown_persona_is_not_found(gql, db):
 
 
 async def test_a_default_persona_can_be_edited_and_stays_a_default(gql, db):
-    updated = (await gql.data(UPDATE_PERSONA, {"input": {"id": "default-local", "name": "My local"}}))[
-        "updatePersona"
-    ]
+    updated = (await gql.data(UPDATE_PERSONA, {"input": {"id": "default-local", "name": "My local"}}))["updatePersona"]
 
     assert (updated["name"], updated["isDefault"]) == ("My local", True)
     assert (await models.Persona.get(id="default-local")).name == "My local"

@@ -64,9 +64,7 @@ async def all_rows() -> list[dict[str, Any]]:
 
 
 async def make_idle(session_id: str, seconds: int) -> None:
-    await models.Session.filter(id=session_id).update(
-        updated_at=datetime.now(UTC) - timedelta(seconds=seconds)
-    )
+    await models.Session.filter(id=session_id).update(updated_at=datetime.now(UTC) - timedelta(seconds=seconds))
 
 
 def as_api_time(moment: datetime) -> str:
@@ -105,9 +103,7 @@ async def test_create_with_no_input_makes_an_ephemeral_new_chat_with_a_generated
 
 async def test_create_keeps_a_client_made_id_and_the_given_fields(gql, db):
     client_id = str(uuid.uuid4())
-    variables = {
-        "input": {"id": client_id, "name": "Trip plans", "model": "llama3.1:8b", "personaId": "default-local"}
-    }
+    variables = {"input": {"id": client_id, "name": "Trip plans", "model": "llama3.1:8b", "personaId": "default-local"}}
 
     created = (await gql.data(CREATE_SESSION, variables))["createSession"]
 
@@ -161,9 +157,7 @@ async def test_create_with_a_persona_id_that_names_no_persona_is_bad_user_input(
         pytest.param({"recap": "Bought milk."}, {"recap": "Bought milk."}, id="recap"),
         pytest.param({"personaId": "default-local"}, {"persona_id": "default-local"}, id="personaId"),
         pytest.param({"saved": False}, {"saved": False}, id="saved"),
-        pytest.param(
-            {"name": "Both", "model": "phi3"}, {"name": "Both", "model": "phi3"}, id="name-and-model"
-        ),
+        pytest.param({"name": "Both", "model": "phi3"}, {"name": "Both", "model": "phi3"}, id="name-and-model"),
     ],
 )
 async def test_update_changes_exactly_the_given_fields(gql, db, given, column_changes):
@@ -187,9 +181,7 @@ async def test_update_changes_exactly_the_given_fields(gql, db, given, column_ch
     }
 
 
-@pytest.mark.parametrize(
-    ("field", "column"), [("model", "model"), ("recap", "recap"), ("personaId", "persona_id")]
-)
+@pytest.mark.parametrize(("field", "column"), [("model", "model"), ("recap", "recap"), ("personaId", "persona_id")])
 async def test_update_with_explicit_null_clears_a_nullable_field(gql, db, field, column):
     await a_session("s1", model="gpt-4o", recap="About groceries", persona_id="default-cloud")
     before = await row("s1")
@@ -236,9 +228,7 @@ async def test_update_with_matching_expected_updated_at_succeeds(gql, db):
     await a_session("s1")
 
     updated = (
-        await gql.data(
-            UPDATE_SESSION, {"input": {"id": "s1", "name": "Checked", "expectedUpdatedAt": LONG_AGO_TEXT}}
-        )
+        await gql.data(UPDATE_SESSION, {"input": {"id": "s1", "name": "Checked", "expectedUpdatedAt": LONG_AGO_TEXT}})
     )["updateSession"]
 
     assert updated["name"] == "Checked"
@@ -260,9 +250,7 @@ async def test_update_with_stale_expected_updated_at_is_a_conflict(gql, db):
     before = await all_rows()
     stale = "2025-09-16T10:08:36.187Z"  # one millisecond before the row's updatedAt
 
-    error = await gql.error(
-        UPDATE_SESSION, {"input": {"id": "s1", "name": "Lost", "expectedUpdatedAt": stale}}
-    )
+    error = await gql.error(UPDATE_SESSION, {"input": {"id": "s1", "name": "Lost", "expectedUpdatedAt": stale}})
 
     assert error["extensions"]["code"] == "CONFLICT"
     assert await all_rows() == before
@@ -312,9 +300,7 @@ async def test_save_marks_an_existing_session_saved_and_leaves_the_rest(gql, db)
 async def test_save_with_name_and_recap_sets_them(gql, db):
     await a_session("s1", recap="Old recap")
 
-    saved = (await gql.data(SAVE_SESSION, {"id": "s1", "name": "Kept chat", "recap": "New recap"}))[
-        "saveSession"
-    ]
+    saved = (await gql.data(SAVE_SESSION, {"id": "s1", "name": "Kept chat", "recap": "New recap"}))["saveSession"]
 
     assert (saved["name"], saved["recap"], saved["saved"]) == ("Kept chat", "New recap", True)
     stored = await models.Session.get(id="s1")

@@ -98,6 +98,10 @@ class GraphQLView(GraphQL[Context, None]):
             # text/plain, forms and multipart need no CORS preflight: never execute them.
             if content_type != JSON and not content_type.endswith("+json"):
                 raise RequestRefused(415, "POST a JSON body (Content-Type: application/json)")
+            # Strawberry reads any JSON value as a request and fails on those that are not an
+            # object (or a batch): an internal error. An object or array starts with { or [.
+            if (await request.get_body()).lstrip(b" \t\r\n")[:1] not in (b"{", b"["):
+                raise RequestRefused(400, 'POST a JSON object: {"query": ..., "variables": ...}')
         return await super().parse_http_body(request)
 
     async def execute_single(
