@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.context import Context
 from schema.errors import ErrorCodes
+from schema.extensions import DocumentCache, OperationNameRequired
 from schema.mutations import Mutation
 from schema.queries import Query
 from schema.scalars import DateTime
 
 # Bounded: a client sending ever-new documents must not grow the server's memory.
 DOCUMENT_CACHE_SIZE = 512
-
-
-class DocumentCache(ParserCache):
-    """ParserCache, except that a document which does not parse is left to Strawberry.
-
-    ParserCache raises the syntax error from its hook, past the operation, so it would reach
-    the client without a code; Strawberry's own parse (inside the operation) reports it as a
-    result that ErrorCodes marks GRAPHQL_PARSE_FAILED. Only failing documents parse twice.
-    """
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        with contextlib.suppress(GraphQLError):
-            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
-        yield
 
 
 class KalitoSchema(strawberry.Schema):
@@ -47,6 +31,7 @@ class KalitoSchema(strawberry.Schema):
 def build_schema() -> KalitoSchema:
     extensions: list[Any] = [
         ErrorCodes,
+        OperationNameRequired,
         lambda: DocumentCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
     ]

@@ -414,3 +414,21 @@ async def test_every_error_in_every_response_has_a_code(
     errors = response.json()["errors"]
     assert errors
     assert all(isinstance(error["extensions"]["code"], str) for error in errors), errors
+
+
+TWO_OPERATIONS = "query Names { personas { name } } query Ids { personas { id } }"
+
+
+async def test_several_operations_without_an_operation_name_are_a_request_error(http):
+    response = await http.post(
+        "/graphql", json={"query": TWO_OPERATIONS}, headers={"Accept": "application/graphql-response+json"}
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert "data" not in body
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_the_operation_name_picks_one_of_several_operations(http):
+    response = await http.post("/graphql", json={"query": TWO_OPERATIONS, "operationName": "Ids"})
+    assert response.json() == {"data": {"personas": [{"id": "default-cloud"}, {"id": "default-local"}]}}
