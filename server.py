@@ -19,6 +19,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 import models
 from schema import build_schema
 from settings import Settings
+from web.auth import BearerTokenAuth
 from web.graphql_view import GraphQLView
 from web.health import healthz
 from web.sweeper import sweep_forever
@@ -33,7 +34,7 @@ CORS_HEADERS = [
 
 
 def create_app(settings: Settings) -> Starlette:
-    graphql = GraphQLView(build_schema(), settings)
+    graphql = GraphQLView(build_schema(production=settings.production), settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -64,7 +65,8 @@ def create_app(settings: Settings) -> Starlette:
                 allow_methods=["GET", "POST"],
                 allow_headers=CORS_HEADERS,
                 max_age=600,
-            )
+            ),
+            Middleware(BearerTokenAuth, token=settings.api_token),
         ],
         lifespan=lifespan,
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ValidationCache
+from strawberry.extensions import DisableIntrospection, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -28,13 +28,15 @@ class KalitoSchema(strawberry.Schema):
         unexpected ones, with their tracebacks, and nothing else."""
 
 
-def build_schema() -> KalitoSchema:
+def build_schema(*, production: bool = False) -> KalitoSchema:
     extensions: list[Any] = [
         ErrorCodes,
         OperationNameRequired,
         lambda: DocumentCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
     ]
+    if production:
+        extensions.append(DisableIntrospection)
     return KalitoSchema(
         query=Query,
         mutation=Mutation,

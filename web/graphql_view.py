@@ -102,7 +102,20 @@ class GraphQLView(GraphQL[Context, None]):
             # object (or a batch): an internal error. An object or array starts with { or [.
             if (await request.get_body()).lstrip(b" \t\r\n")[:1] not in (b"{", b"["):
                 raise RequestRefused(400, 'POST a JSON object: {"query": ..., "variables": ...}')
+        elif self.settings.production and not self.proves_same_origin(request):
+            raise RequestRefused(
+                400,
+                "A GET must carry an Apollo-Require-Preflight or X-Apollo-Operation-Name header (CSRF prevention)",
+            )
         return await super().parse_http_body(request)
+
+    @staticmethod
+    def proves_same_origin(request: AsyncHTTPRequestAdapter) -> bool:
+        """Apollo's CSRF prevention: a header or content type that a cross-site page cannot send
+        without a CORS preflight, which only the configured origins pass."""
+        headers = {name.lower() for name in request.headers}
+        content_type, _ = parse_content_type(request.content_type or "")
+        return bool(headers & {"apollo-require-preflight", "x-apollo-operation-name"}) or content_type == JSON
 
     async def execute_single(
         self,
