@@ -115,7 +115,7 @@ def _check_position(field: str, model: type[Model], column: str, position: tuple
             raise TypeError("the id of a cursor has the wrong type")
         model._meta.fields_map[column].validate(value)
         model._meta.pk.validate(row_id)
-    except (ValidationError, TypeError):
+    except (ValidationError, TypeError, ValueError):
         raise InvalidInput(field, f"{field} is not a cursor this API issued") from None
 
 
