@@ -12,21 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import models
+from tests.operations import SESSIONS
 
 if TYPE_CHECKING:
     from tests.conftest import GraphQLClient
-
-SESSIONS = """
-query Sessions(
-  $filter: SessionFilter, $orderBy: SessionOrder, $first: Int, $after: String, $last: Int, $before: String
-) {
-  sessions(filter: $filter, orderBy: $orderBy, first: $first, after: $after, last: $last, before: $before) {
-    totalCount
-    edges { cursor node { id } }
-    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-  }
-}
-"""
 
 SESSION_IDS = """
 query SessionIds($filter: SessionFilter, $orderBy: SessionOrder, $first: Int) {

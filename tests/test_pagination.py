@@ -9,21 +9,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import models
+from tests.operations import SESSIONS
 
 if TYPE_CHECKING:
     from tests.conftest import GraphQLClient
-
-SESSIONS = """
-query Sessions(
-  $filter: SessionFilter, $orderBy: SessionOrder, $first: Int, $after: String, $last: Int, $before: String
-) {
-  sessions(filter: $filter, orderBy: $orderBy, first: $first, after: $after, last: $last, before: $before) {
-    totalCount
-    edges { cursor node { id } }
-    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-  }
-}
-"""
 
 ORDERS = ["UPDATED_AT_DESC", "UPDATED_AT_ASC", "CREATED_AT_DESC", "CREATED_AT_ASC", "NAME_ASC", "NAME_DESC"]
 # The column each order sorts by, and whether it runs backwards; ties are broken by id.
