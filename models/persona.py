@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -18,7 +17,7 @@ PROMPT_MAX = rules.MESSAGE_TEXT_MAX
 
 # Which rule each writable column obeys, and whether it may be cleared with null.
 _short_text = partial(rules.check_text, minimum=1, maximum=rules.SHORT_TEXT_MAX)
-_COLUMN_RULES: dict[str, tuple[Callable[[str, str], str], bool]] = {
+_COLUMN_RULES: rules.ColumnRules = {
     "name": (rules.check_name, False),
     "prompt": (partial(rules.check_text, minimum=1, maximum=PROMPT_MAX), False),
     "description": (partial(rules.check_text, maximum=rules.DESCRIPTION_MAX), True),
@@ -26,19 +25,6 @@ _COLUMN_RULES: dict[str, tuple[Callable[[str, str], str], bool]] = {
     "category": (_short_text, True),
     "default_model": (rules.check_model, True),
 }
-
-
-def _checked_columns(values: Mapping[str, Any]) -> dict[str, Any]:
-    checked: dict[str, Any] = {}
-    for column, value in values.items():
-        check, nullable = _COLUMN_RULES[column]
-        if value is None:
-            if not nullable:
-                raise InvalidInput(column, f"{column} cannot be null")
-            checked[column] = None
-        else:
-            checked[column] = check(column, value)
-    return checked
 
 
 class Persona(Model):
@@ -86,16 +72,15 @@ class Persona(Model):
 
     @classmethod
     async def require_exists(cls, field: str, persona_id: str) -> str:
-        """Check a persona reference from an input: a well-formed id that names a persona."""
-        rules.check_id(field, persona_id)
+        """Check that a (well-formed) persona reference from an input names a persona."""
         if not await cls.exists(id=persona_id):
             raise InvalidInput(field, f"{field} names no persona: {persona_id!r}")
         return persona_id
 
     @classmethod
     async def create_persona(cls, persona_id: str | None, values: Mapping[str, Any]) -> Persona:
-        persona_id = rules.check_id("id", persona_id) if persona_id is not None else str(uuid.uuid4())
-        columns = _checked_columns(values)
+        persona_id = rules.check_id_or_new("id", persona_id)
+        columns = rules.check_columns(values, _COLUMN_RULES)
         if await cls.exists(id=persona_id):
             raise Conflict(f"a persona with id {persona_id!r} already exists")
         moment = clock.now()
@@ -104,7 +89,7 @@ class Persona(Model):
     @classmethod
     async def update_persona(cls, persona_id: str, values: Mapping[str, Any]) -> Persona:
         rules.check_id("id", persona_id)
-        columns = _checked_columns(values)
+        columns = rules.check_columns(values, _COLUMN_RULES)
         persona = await cls.get_or_none(id=persona_id)
         if persona is None:
             raise NotFound(f"no persona with id {persona_id!r}")

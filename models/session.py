@@ -8,7 +8,6 @@ which is also the version that compare-and-set updates check.
 from __future__ import annotations
 
 import enum
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +21,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from models import clock, rules
-from models.errors import Conflict, InvalidInput, NotFound
+from models.errors import Conflict, NotFound
 from models.pagination import Ordering, Page, PageRequest, keyset_page
 from models.persona import Persona
 
@@ -66,33 +65,21 @@ class SessionFilter:
         return Q(*conditions) if conditions else Q()
 
 
-# Which rule each client-writable column obeys, and whether null clears it.
-_COLUMN_RULES: dict[str, tuple[Any, bool]] = {
+_COLUMN_RULES: rules.ColumnRules = {
     "name": (rules.check_name, False),
     "model": (rules.check_model, True),
     "recap": (rules.check_recap, True),
-    "persona_id": (None, True),  # checked against the personas table
+    "persona_id": (rules.check_id, True),
     "saved": (None, False),
 }
 
 
 async def _checked_columns(values: Mapping[str, Any]) -> dict[str, Any]:
-    checked: dict[str, Any] = {}
-    for column, value in values.items():
-        check, nullable = _COLUMN_RULES[column]
-        if value is None:
-            if not nullable:
-                raise InvalidInput(column, f"{column} cannot be null")
-            checked[column] = None
-        elif column == "persona_id":
-            checked[column] = await Persona.require_exists(column, value)
-        else:
-            checked[column] = check(column, value) if check else value
+    """The input rules, then the one that needs the database: a persona id names a persona."""
+    checked = rules.check_columns(values, _COLUMN_RULES)
+    if checked.get("persona_id") is not None:
+        await Persona.require_exists("persona_id", checked["persona_id"])
     return checked
-
-
-def _new_or_checked_id(session_id: str | None) -> str:
-    return str(uuid.uuid4()) if session_id is None else rules.check_id("id", session_id)
 
 
 class Session(Model):
@@ -146,7 +133,7 @@ class Session(Model):
         persona_id: str | None = None,
         saved: bool = False,
     ) -> Session:
-        session_id = _new_or_checked_id(session_id)
+        session_id = rules.check_id_or_new("id", session_id)
         columns = await _checked_columns({"model": model, "persona_id": persona_id, "saved": saved})
         columns["name"] = DEFAULT_NAME if name is None else rules.check_name("name", name)
         moment = clock.now()
@@ -194,7 +181,7 @@ class Session(Model):
     @classmethod
     async def upsert(cls, session_id: str | None, changes: Mapping[str, Any]) -> Session:
         """Make sure the session exists with `changes` applied, creating it when unknown."""
-        session_id = _new_or_checked_id(session_id)
+        session_id = rules.check_id_or_new("id", session_id)
         columns = await _checked_columns(changes)
         if not await cls.exists(id=session_id):
             moment = clock.now()
