@@ -107,21 +107,23 @@ async def _import_personas(source: sqlite3.Connection, report: ImportReport) -> 
     select = ", ".join(sorted(REQUIRED_COLUMNS["personas"]) + optional)
     for row in source.execute(f"SELECT {select} FROM personas ORDER BY id"):
         persona_id = str(row["id"] or "")
-        try:
-            rules.check_id("id", persona_id)
-            rules.check_name("name", row["name"] or "")
-            rules.check_text("prompt", row["prompt"] or "", minimum=1, maximum=models.persona.PROMPT_MAX)
-        except models.InvalidInput as refusal:
-            report.skip("personas", persona_id, refusal.message)
-            continue
-        created_at = parse_time(row["created_at"]) or clock.now()
-        values = {
+        written = {
             "name": row["name"],
             "prompt": row["prompt"],
             "description": row["description"],
             "icon": row["icon"],
             "category": row["category"] if "category" in optional else None,
             "default_model": row["default_model"],
+        }
+        try:
+            rules.check_id("id", persona_id)
+            rules.check_columns(written, models.persona.COLUMN_RULES)
+        except models.InvalidInput as refusal:
+            report.skip("personas", persona_id, refusal.message)
+            continue
+        created_at = parse_time(row["created_at"]) or clock.now()
+        values = {
+            **written,
             "is_default": bool(row["is_default"]) if "is_default" in optional else False,
             "created_at": created_at,
             "updated_at": parse_time(row["updated_at"]) or created_at,
@@ -142,11 +144,10 @@ def _session_row(row: sqlite3.Row, report: ImportReport, personas: set[str]) -> 
     session_id = str(row["id"] or "")
     try:
         rules.check_id("id", session_id)
-        name = UNTITLED if row["name"] is None else rules.check_name("name", row["name"])
-        if row["model"] is not None:
-            rules.check_model("model", row["model"])
-        if row["recap"] is not None:
-            rules.check_recap("recap", row["recap"])
+        columns = rules.check_columns(
+            {"name": UNTITLED if row["name"] is None else row["name"], "model": row["model"], "recap": row["recap"]},
+            models.session.COLUMN_RULES,
+        )
     except models.InvalidInput as refusal:
         report.skip("sessions", session_id, refusal.message)
         return None
@@ -159,9 +160,7 @@ def _session_row(row: sqlite3.Row, report: ImportReport, personas: set[str]) -> 
     created_at = parse_time(row["created_at"]) or parse_time(row["updated_at"]) or clock.now()
     return models.Session(
         id=session_id,
-        name=name,
-        model=row["model"],
-        recap=row["recap"],
+        **columns,
         persona_id=persona_id,
         saved=bool(row["saved"]),
         created_at=created_at,
@@ -210,25 +209,15 @@ def _message_row(row: sqlite3.Row, report: ImportReport, sessions: set[str]) -> 
     if created_at is None:
         report.skip("messages", message_id, "no readable created_at")
         return None
-    token_usage = row["token_usage"]
     try:
-        rules.check_text("text", row["text"] or "", minimum=1, maximum=rules.MESSAGE_TEXT_MAX)
-        if row["model_id"] is not None:
-            rules.check_model("model", row["model_id"])
-        if token_usage is not None:
-            rules.check_non_negative("token_usage", int(token_usage))
+        columns = rules.check_columns(
+            {"text": row["text"] or "", "model": row["model_id"], "token_usage": row["token_usage"]},
+            models.message.COLUMN_RULES,
+        )
     except models.InvalidInput as refusal:
         report.skip("messages", message_id, refusal.message)
         return None
-    return models.Message(
-        id=message_id,
-        session_id=row["session_id"],
-        role=role,
-        text=row["text"],
-        model=row["model_id"],
-        token_usage=token_usage,
-        created_at=created_at,
-    )
+    return models.Message(id=message_id, session_id=row["session_id"], role=role, created_at=created_at, **columns)
 
 
 async def _import_messages(

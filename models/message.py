@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from tortoise import connections, fields
@@ -25,6 +26,13 @@ from models.session import Session
 MESSAGE_ORDER = "OLDEST_FIRST"
 OLDEST_FIRST = Ordering("created_at", descending=False)
 _COLUMNS = ("id", "session_id", "role", "text", "model", "token_usage", "created_at")
+
+
+COLUMN_RULES: rules.ColumnRules = {
+    "text": (partial(rules.check_text, minimum=1, maximum=rules.MESSAGE_TEXT_MAX), False),
+    "model": (rules.check_model, True),
+    "token_usage": (rules.check_non_negative, True),
+}
 
 
 class MessageRole(enum.Enum):
@@ -60,11 +68,7 @@ class Message(Model):
         token_usage: int | None = None,
     ) -> Message:
         rules.check_id("session_id", session_id)
-        rules.check_text("text", text, minimum=1, maximum=rules.MESSAGE_TEXT_MAX)
-        if model is not None:
-            rules.check_model("model", model)
-        if token_usage is not None:
-            rules.check_non_negative("token_usage", token_usage)
+        rules.check_columns({"text": text, "model": model, "token_usage": token_usage}, COLUMN_RULES)
         async with in_transaction():
             session = await Session.upsert(session_id, {})
             return await cls.create(

@@ -17,7 +17,7 @@ PROMPT_MAX = rules.MESSAGE_TEXT_MAX
 
 # Which rule each writable column obeys, and whether it may be cleared with null.
 _short_text = partial(rules.check_text, minimum=1, maximum=rules.SHORT_TEXT_MAX)
-_COLUMN_RULES: rules.ColumnRules = {
+COLUMN_RULES: rules.ColumnRules = {
     "name": (rules.check_name, False),
     "prompt": (partial(rules.check_text, minimum=1, maximum=PROMPT_MAX), False),
     "description": (partial(rules.check_text, maximum=rules.DESCRIPTION_MAX), True),
@@ -80,7 +80,7 @@ class Persona(Model):
     @classmethod
     async def create_persona(cls, persona_id: str | None, values: Mapping[str, Any]) -> Persona:
         persona_id = rules.check_id_or_new("id", persona_id)
-        columns = rules.check_columns(values, _COLUMN_RULES)
+        columns = rules.check_columns(values, COLUMN_RULES)
         if await cls.exists(id=persona_id):
             raise Conflict(f"a persona with id {persona_id!r} already exists")
         moment = clock.now()
@@ -89,7 +89,7 @@ class Persona(Model):
     @classmethod
     async def update_persona(cls, persona_id: str, values: Mapping[str, Any]) -> Persona:
         rules.check_id("id", persona_id)
-        columns = rules.check_columns(values, _COLUMN_RULES)
+        columns = rules.check_columns(values, COLUMN_RULES)
         persona = await cls.get_or_none(id=persona_id)
         if persona is None:
             raise NotFound(f"no persona with id {persona_id!r}")

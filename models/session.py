@@ -65,7 +65,7 @@ class SessionFilter:
         return Q(*conditions) if conditions else Q()
 
 
-_COLUMN_RULES: rules.ColumnRules = {
+COLUMN_RULES: rules.ColumnRules = {
     "name": (rules.check_name, False),
     "model": (rules.check_model, True),
     "recap": (rules.check_recap, True),
@@ -76,7 +76,7 @@ _COLUMN_RULES: rules.ColumnRules = {
 
 async def _checked_columns(values: Mapping[str, Any]) -> dict[str, Any]:
     """The input rules, then the one that needs the database: a persona id names a persona."""
-    checked = rules.check_columns(values, _COLUMN_RULES)
+    checked = rules.check_columns(values, COLUMN_RULES)
     if checked.get("persona_id") is not None:
         await Persona.require_exists("persona_id", checked["persona_id"])
     return checked
