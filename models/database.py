@@ -15,6 +15,8 @@ MODEL_MODULES = ["models.persona", "models.session", "models.message"]
 def tortoise_config(database_url: str) -> dict[str, Any]:
     connection = expand_db_url(database_url)
     if connection["engine"] == "tortoise.backends.sqlite":
+        # Transactions that take the write lock up front: several processes can share the file.
+        connection["engine"] = "models.sqlite_backend"
         # WAL lets readers run beside the writer; FULL makes each commit survive power loss,
         # not only a crash of the process (an answered mutation is never lost).
         connection["credentials"].setdefault("synchronous", "FULL")
