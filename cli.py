@@ -16,6 +16,17 @@ from settings import Settings, SettingsError
 
 T = TypeVar("T")
 
+# What `serve` asks of uvicorn beyond its defaults (see the README's "Running it for real").
+SERVE_LIMITS = {
+    "ws_max_size": 1024 * 1024,  # a graphql-transport-ws message is one operation: 1 MiB is plenty
+    "ws_ping_interval": 20.0,  # WebSocket pings find clients that vanished without closing
+    "ws_ping_timeout": 20.0,
+    "timeout_graceful_shutdown": 30,  # in-flight requests finish; subscriptions are closed after
+    "access_log": False,  # one structured line per operation is logged instead
+}
+DEFAULT_LIMIT_CONCURRENCY = 1000
+DEFAULT_TIMEOUT_KEEP_ALIVE = 5
+
 
 async def _with_database(settings: Settings, job: Callable[[], Awaitable[T]]) -> T:
     await Tortoise.init(config=models.tortoise_config(settings.database_url))
@@ -31,7 +42,19 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from server import create_app
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    # One process serves `create_app(settings)`; several each import `server:app`, which reads
+    # the same environment, so every worker runs with the same settings.
+    app = create_app(settings) if args.workers == 1 else "server:app"
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        **SERVE_LIMITS,
+        limit_concurrency=args.limit_concurrency,
+        timeout_keep_alive=args.timeout_keep_alive,
+    )
     return 0
 
 
@@ -72,6 +95,13 @@ def import_kalito(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kalito-graphql",
@@ -83,6 +113,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     serve_parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve_parser.add_argument(
+        "--workers", type=_positive, default=1, help="server processes sharing the port (default: 1)"
+    )
+    serve_parser.add_argument(
+        "--limit-concurrency",
+        type=_positive,
+        default=DEFAULT_LIMIT_CONCURRENCY,
+        help="connections (HTTP and WebSocket) a worker holds at once; beyond it new requests get 503 "
+        f"(default: {DEFAULT_LIMIT_CONCURRENCY})",
+    )
+    serve_parser.add_argument(
+        "--timeout-keep-alive",
+        type=_positive,
+        default=DEFAULT_TIMEOUT_KEEP_ALIVE,
+        help=f"seconds an idle keep-alive connection stays open (default: {DEFAULT_TIMEOUT_KEEP_ALIVE})",
+    )
     serve_parser.set_defaults(run=serve)
 
     export_parser = commands.add_parser("export-schema", help="print the schema's SDL")

@@ -6,7 +6,6 @@ does no I/O until the lifespan starts.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -17,12 +16,13 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 import models
+from broadcast import Broker, relaying
 from schema import build_schema
 from settings import Settings
 from web.auth import BearerTokenAuth
 from web.graphql_view import GraphQLView
 from web.health import healthz
-from web.sweeper import sweep_forever
+from web.sweeper import sweeping
 
 CORS_HEADERS = [
     "Authorization",
@@ -34,23 +34,15 @@ CORS_HEADERS = [
 
 
 def create_app(settings: Settings) -> Starlette:
-    graphql = GraphQLView(build_schema(production=settings.production), settings)
+    broker = Broker()
+    graphql = GraphQLView(build_schema(production=settings.production), settings, broker)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=models.tortoise_config(settings.database_url)):
             await models.prepare_database()
-            sweeper = None
-            if settings.ephemeral_ttl_seconds:
-                interval = min(settings.purge_interval_seconds, settings.ephemeral_ttl_seconds)
-                sweeper = asyncio.create_task(sweep_forever(settings.ephemeral_ttl_seconds, interval))
-            try:
+            async with relaying(settings.database_url, broker), sweeping(settings):
                 yield
-            finally:
-                if sweeper is not None:
-                    sweeper.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await sweeper
 
     app = Starlette(
         routes=[
@@ -71,6 +63,7 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.broker = broker
     return app
 
 

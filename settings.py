@@ -46,6 +46,8 @@ class Settings:
     production: bool = False
     api_token: str | None = field(default=None, repr=False)
     cors_origins: tuple[str, ...] = ()
+    ws_max_subscriptions: int = 100
+    ws_init_timeout_seconds: int = 10
 
     def __post_init__(self) -> None:
         scheme = self.database_url.split("://", 1)[0]
@@ -68,4 +70,6 @@ class Settings:
             production=_flag(env, "KALITO_PRODUCTION"),
             api_token=env.get("KALITO_API_TOKEN") or None,
             cors_origins=_origins(env, "KALITO_CORS_ORIGINS"),
+            ws_max_subscriptions=_int(env, "KALITO_WS_MAX_SUBSCRIPTIONS", cls.ws_max_subscriptions, minimum=1),
+            ws_init_timeout_seconds=_int(env, "KALITO_WS_INIT_TIMEOUT_SECONDS", cls.ws_init_timeout_seconds, minimum=1),
         )

@@ -2,6 +2,7 @@
 
 from models.database import MODEL_MODULES, prepare_database, tortoise_config
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
+from models.events import SessionEvent, SessionEventKind
 from models.message import Message, MessageRole
 from models.pagination import Page, PageRequest
 from models.persona import Persona
@@ -19,6 +20,8 @@ __all__ = [
     "PageRequest",
     "Persona",
     "Session",
+    "SessionEvent",
+    "SessionEventKind",
     "SessionFilter",
     "SessionOrder",
     "prepare_database",

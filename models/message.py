@@ -17,9 +17,9 @@ from tortoise import connections, fields
 from tortoise.functions import Count
 from tortoise.indexes import Index
 from tortoise.models import Model
-from tortoise.transactions import in_transaction
 
-from models import rules
+from models import events, rules
+from models.events import SessionEventKind
 from models.pagination import Ordering, Page, PageRequest, encode_cursor, keyset_page, page_size
 from models.session import Session
 
@@ -69,9 +69,9 @@ class Message(Model):
     ) -> Message:
         rules.check_id("session_id", session_id)
         rules.check_columns({"text": text, "model": model, "token_usage": token_usage}, COLUMN_RULES)
-        async with in_transaction():
-            session = await Session.upsert(session_id, {})
-            return await cls.create(
+        async with events.write_transaction():
+            session, created = await Session.upsert(session_id, {})
+            message = await cls.create(
                 session_id=session.id,
                 role=role,
                 text=text,
@@ -79,6 +79,8 @@ class Message(Model):
                 token_usage=token_usage,
                 created_at=session.updated_at,
             )
+            events.record(SessionEventKind.CREATED if created else SessionEventKind.UPDATED, session.id, session)
+        return message
 
     @classmethod
     async def counts_for_sessions(cls, session_ids: Sequence[str]) -> list[int]:

@@ -20,8 +20,9 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from models import clock, rules
+from models import clock, events, rules
 from models.errors import Conflict, NotFound
+from models.events import SessionEventKind
 from models.pagination import Ordering, Page, PageRequest, keyset_page
 from models.persona import Persona
 
@@ -103,6 +104,9 @@ class Session(Model):
             Index(fields=("saved", "created_at", "id")),
             Index(fields=("saved", "name", "id")),
             Index(fields=("persona_id",)),
+            # `saved: null` (every session) in the default order, newest activity first: without
+            # it, each page sorts the whole table.
+            Index(fields=("updated_at", "id")),
         )
 
     # --- reads -------------------------------------------------------------------------
@@ -121,7 +125,7 @@ class Session(Model):
         sort_type = str if order.value.column == "name" else datetime
         return await keyset_page(cls.filter(where.as_q()), order.name, order.value, sort_type, request)
 
-    # --- writes ------------------------------------------------------------------------
+    # --- writes: each in one write_transaction, recording the event it publishes -------
 
     @classmethod
     async def create_session(
@@ -138,11 +142,14 @@ class Session(Model):
         columns["name"] = DEFAULT_NAME if name is None else rules.check_name("name", name)
         moment = clock.now()
         try:
-            return await cls.create(id=session_id, **columns, created_at=moment, updated_at=moment)
+            async with events.write_transaction():
+                session = await cls.create(id=session_id, **columns, created_at=moment, updated_at=moment)
+                events.record(SessionEventKind.CREATED, session.id, session)
         except IntegrityError:
             if await cls.exists(id=session_id):
                 raise Conflict(f"a session with id {session_id!r} already exists") from None
             raise
+        return session
 
     @classmethod
     async def update_session(
@@ -151,15 +158,24 @@ class Session(Model):
         changes: Mapping[str, Any],
         expected_updated_at: datetime | None = None,
     ) -> Session:
-        """Change exactly the given columns and move `updated_at` on.
+        rules.check_id("id", session_id)
+        columns = await _checked_columns(changes)
+        async with events.write_transaction():
+            session = await cls._apply(session_id, columns, expected_updated_at)
+            events.record(SessionEventKind.UPDATED, session.id, session)
+        return session
+
+    @classmethod
+    async def _apply(
+        cls, session_id: str, columns: Mapping[str, Any], expected_updated_at: datetime | None = None
+    ) -> Session:
+        """Change exactly the given (checked) columns and move `updated_at` on.
 
         The write is conditional on the `updated_at` read just before (compare-and-set), so
         two concurrent writers can never both succeed against the same version: with
         `expected_updated_at` the loser gets Conflict, without it the loser re-reads and
         applies its change on top.
         """
-        rules.check_id("id", session_id)
-        columns = await _checked_columns(changes)
         expected = clock.to_millisecond(expected_updated_at) if expected_updated_at else None
         for _ in range(_UPDATE_ATTEMPTS):
             session = await cls.get_or_none(id=session_id)
@@ -179,24 +195,25 @@ class Session(Model):
         raise Conflict(f"session {session_id!r} is being changed by others; try again")
 
     @classmethod
-    async def upsert(cls, session_id: str | None, changes: Mapping[str, Any]) -> Session:
-        """Make sure the session exists with `changes` applied, creating it when unknown."""
+    async def upsert(cls, session_id: str | None, changes: Mapping[str, Any]) -> tuple[Session, bool]:
+        """Make sure the session exists with `changes` applied, creating it when unknown; also
+        answers whether it was created. Runs inside the caller's write_transaction."""
         session_id = rules.check_id_or_new("id", session_id)
         columns = await _checked_columns(changes)
         if not await cls.exists(id=session_id):
             moment = clock.now()
             try:
-                # A savepoint when nested (appendMessage): a lost race must not abort the caller's
-                # transaction on PostgreSQL.
+                # A savepoint: on PostgreSQL a lost race must not abort the caller's transaction.
                 async with in_transaction():
-                    return await cls.create(
+                    session = await cls.create(
                         id=session_id, **{"name": DEFAULT_NAME, **columns}, created_at=moment, updated_at=moment
                     )
+                return session, True
             except IntegrityError:
                 if not await cls.exists(id=session_id):
                     raise
                 # Created by a concurrent request meanwhile: apply the changes on top of it.
-        return await cls.update_session(session_id, columns)
+        return await cls._apply(session_id, columns), False
 
     @classmethod
     async def save_by_id(cls, session_id: str, *, name: str | None = None, recap: str | None = None) -> Session:
@@ -206,7 +223,10 @@ class Session(Model):
             changes["name"] = name
         if recap is not None:
             changes["recap"] = recap
-        return await cls.upsert(session_id, changes)
+        async with events.write_transaction():
+            session, _ = await cls.upsert(session_id, changes)
+            events.record(SessionEventKind.SAVED, session.id, session)
+        return session
 
     @classmethod
     async def touch(cls, session_id: str | None, *, model: str | None = None, persona_id: str | None = None) -> Session:
@@ -215,24 +235,31 @@ class Session(Model):
         changes = {
             column: value for column, value in (("model", model), ("persona_id", persona_id)) if value is not None
         }
-        return await cls.upsert(session_id, changes)
+        async with events.write_transaction():
+            session, created = await cls.upsert(session_id, changes)
+            events.record(SessionEventKind.CREATED if created else SessionEventKind.UPDATED, session.id, session)
+        return session
 
     @classmethod
     async def delete_by_id(cls, session_id: str) -> str:
         rules.check_id("id", session_id)
-        deleted = await cls.filter(id=session_id).delete()
-        if not deleted:
-            raise NotFound(f"no session with id {session_id!r}")
+        async with events.write_transaction():
+            if not await cls.filter(id=session_id).delete():
+                raise NotFound(f"no session with id {session_id!r}")
+            events.record(SessionEventKind.DELETED, session_id)
         return session_id
 
     @classmethod
     async def delete_many(cls, session_ids: Sequence[str]) -> list[str]:
         """Delete those that exist, in one transaction; answer their ids in the order given."""
         wanted = [rules.check_id("ids", session_id) for session_id in dict.fromkeys(session_ids)]
-        async with in_transaction():
+        async with events.write_transaction():
             existing = set(await cls.filter(id__in=wanted).values_list("id", flat=True))
             await cls.filter(id__in=existing).delete()
-        return [session_id for session_id in wanted if session_id in existing]
+            deleted = [session_id for session_id in wanted if session_id in existing]
+            for session_id in deleted:
+                events.record(SessionEventKind.DELETED, session_id)
+        return deleted
 
     @classmethod
     async def purge_expired(cls, idle_seconds: int | None, *, default_ttl: int) -> int:
@@ -245,9 +272,11 @@ class Session(Model):
         rules.check_non_negative("idle_seconds", idle_seconds)
         cutoff = clock.now() - timedelta(seconds=idle_seconds)
         expired = cls.filter(saved=False, updated_at__lt=cutoff)
-        async with in_transaction():
-            # Counted on their own: on SQLite, Tortoise's count of a DELETE includes the messages
-            # it cascades to. Locked first, so that what is counted is what goes.
-            count = len(await expired.select_for_update().only("id"))
+        async with events.write_transaction():
+            # Listed on their own: on SQLite, Tortoise's count of a DELETE includes the messages
+            # it cascades to. Locked first, so that what is listed is what goes.
+            purged = [row.id for row in await expired.select_for_update().only("id")]
             await expired.delete()
-        return count
+            for session_id in purged:
+                events.record(SessionEventKind.DELETED, session_id)
+        return len(purged)

@@ -17,6 +17,7 @@ from schema.extensions import DocumentCache, OperationNameRequired
 from schema.mutations import Mutation
 from schema.queries import Query
 from schema.scalars import DateTime
+from schema.subscriptions import Subscription
 
 # Bounded: a client sending ever-new documents must not grow the server's memory.
 DOCUMENT_CACHE_SIZE = 512
@@ -40,6 +41,7 @@ def build_schema(*, production: bool = False) -> KalitoSchema:
     return KalitoSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
     )

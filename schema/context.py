@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass
 from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
 import models
+from broadcast import Broker
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -53,11 +54,19 @@ async def _load_message_pages(
 @dataclass
 class Context:
     settings: Settings
+    broker: Broker
     request: Any = None
     response: Any = None
-    # One set of loaders per request: batched within it, never a cache shared between users.
-    personas: DataLoader[str, Persona | None] = field(default_factory=lambda: DataLoader(load_fn=_load_personas))
-    message_counts: DataLoader[str, int] = field(default_factory=lambda: DataLoader(load_fn=_load_message_counts))
-    message_pages: DataLoader[MessagePageKey, models.Page[models.Message]] = field(
-        default_factory=lambda: DataLoader(load_fn=_load_message_pages)
-    )
+    # What a WebSocket client sent in connection_init (strawberry fills it in).
+    connection_params: dict[str, Any] | None = None
+    # A WebSocket connection lives for hours and runs every event of its subscriptions with this
+    # one context: its loaders batch but must not cache, or later events would read stale rows.
+    cache_loads: InitVar[bool] = True
+
+    def __post_init__(self, cache_loads: bool) -> None:
+        # One set of loaders per request: batched within it, never a cache shared between users.
+        self.personas: DataLoader[str, Persona | None] = DataLoader(load_fn=_load_personas, cache=cache_loads)
+        self.message_counts: DataLoader[str, int] = DataLoader(load_fn=_load_message_counts, cache=cache_loads)
+        self.message_pages: DataLoader[MessagePageKey, models.Page[models.Message]] = DataLoader(
+            load_fn=_load_message_pages, cache=cache_loads
+        )

@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
 from strawberry.utils.str_converters import to_camel_case
 
 import models
@@ -87,7 +89,14 @@ class ErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
+        self.classify_errors_of(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result of a subscription (over WebSocket), before it is sent."""
+        self.classify_errors_of(result)
+        yield
+
+    def classify_errors_of(self, result: ExecutionResult | None) -> None:
         if result is not None and result.errors:
             result.errors = [self.classify(error) for error in result.errors]
 

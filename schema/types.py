@@ -183,3 +183,21 @@ class SessionConnection:
 
 
 SessionOrder = strawberry.enum(models.SessionOrder, description="The order of a sessions list.")
+
+
+SessionEventKind = strawberry.enum(models.SessionEventKind, description="What a write did to a session.")
+
+
+@strawberry.type(description="A committed change to a session, as subscribers receive it.")
+class SessionEvent:
+    kind: SessionEventKind
+    session_id: strawberry.ID
+    session: Session | None = strawberry.field(description="The session as committed; null when DELETED.")
+
+    @classmethod
+    def from_model(cls, event: models.SessionEvent) -> SessionEvent:
+        return cls(
+            kind=event.kind,
+            session_id=strawberry.ID(event.session_id),
+            session=Session.from_model(event.session) if event.session is not None else None,
+        )

@@ -16,17 +16,22 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 OPEN_PATHS = frozenset({"/healthz"})
 
 
+def bearer_token_matches(authorization: str, token: str) -> bool:
+    """Whether an `Authorization` value is `Bearer <token>`, compared in constant time (the
+    time taken does not tell how much of a guess was right)."""
+    scheme, _, supplied = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(supplied.strip().encode(), token.encode())
+
+
 class BearerTokenAuth:
     def __init__(self, app: ASGIApp, token: str | None) -> None:
         self.app = app
-        self.token = token.encode() if token else None
+        self.token = token or None
 
     def allows(self, scope: Scope) -> bool:
         if self.token is None or scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             return True
-        scheme, _, supplied = Headers(scope=scope).get("authorization", "").partition(" ")
-        # compare_digest: the time taken does not tell how much of a guess was right
-        return scheme.lower() == "bearer" and hmac.compare_digest(supplied.strip().encode(), self.token)
+        return bearer_token_matches(Headers(scope=scope).get("authorization", ""), self.token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.allows(scope):

@@ -10,6 +10,7 @@ with `extensions.code` for requests refused before GraphQL runs.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -18,15 +19,20 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
 
+from broadcast import Broker
 from schema import Context, KalitoSchema
 from settings import Settings
+from web.auth import bearer_token_matches
+from web.subscription_protocol import SubscriptionProtocol
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -54,14 +60,24 @@ def is_request_error(response: Mapping[str, Any]) -> bool:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: KalitoSchema, settings: Settings) -> None:
+    # graphql-transport-ws only: what Apollo's GraphQLWsLink and the graphql-ws client speak; the
+    # legacy subscriptions-transport-ws protocol is unmaintained.
+    protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+    graphql_transport_ws_handler_class = SubscriptionProtocol
+
+    def __init__(self, schema: KalitoSchema, settings: Settings, broker: Broker) -> None:
         super().__init__(
             schema,
             graphql_ide=None if settings.production else "graphiql",
             allow_queries_via_get=True,
+            # WebSocket handshakes from browser pages on other origins are refused (403) unless
+            # listed; clients that send no Origin (scripts) carry no ambient credentials.
             allowed_origins=settings.cors_origins,
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         )
         self.settings = settings
+        self.broker = broker
+        self.max_subscriptions_per_connection = settings.ws_max_subscriptions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -85,7 +101,25 @@ class GraphQLView(GraphQL[Context, None]):
         )
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        return Context(settings=self.settings, request=request, response=response)
+        return Context(
+            settings=self.settings,
+            broker=self.broker,
+            request=request,
+            response=response,
+            cache_loads=not isinstance(request, WebSocket),
+        )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """With KALITO_API_TOKEN set, connection_init must carry the bearer token (browsers
+        cannot set headers on a WebSocket); the handshake's own header is accepted too."""
+        if self.settings.api_token is not None:
+            params = {str(key).lower(): value for key, value in (context.connection_params or {}).items()}
+            supplied = params.get("authorization")
+            if not isinstance(supplied, str):
+                supplied = context.request.headers.get("authorization", "")
+            if not bearer_token_matches(supplied, self.settings.api_token):
+                raise ConnectionRejectionError()
+        return UNSET
 
     async def get_sub_response(self, request: Request) -> Response:
         sub_response = await super().get_sub_response(request)
