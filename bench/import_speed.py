@@ -32,7 +32,7 @@ def build_source(path: Path, messages: int, sessions: int = 100) -> None:
 async def measure(source: Path, database_url: str) -> tuple[int, float]:
     await Tortoise.init(config=models.tortoise_config(database_url))
     try:
-        await Tortoise.generate_schemas(safe=True)
+        await models.migrate()  # as a deployment does before it starts the server
         await models.prepare_database()
         started = time.perf_counter()
         report = await import_kalito(source)

@@ -1,6 +1,15 @@
 """Tortoise models and the rules of the data. Never imports strawberry or starlette."""
 
-from models.database import MODEL_MODULES, prepare_database, tortoise_config
+from models.database import (
+    MODEL_MODULES,
+    SchemaBehind,
+    SchemaError,
+    migrate,
+    migrate_database,
+    pending_migrations,
+    prepare_database,
+    tortoise_config,
+)
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.events import SessionEvent, SessionEventKind
 from models.message import Message, MessageRole
@@ -19,11 +28,16 @@ __all__ = [
     "Page",
     "PageRequest",
     "Persona",
+    "SchemaBehind",
+    "SchemaError",
     "Session",
     "SessionEvent",
     "SessionEventKind",
     "SessionFilter",
     "SessionOrder",
+    "migrate",
+    "migrate_database",
+    "pending_migrations",
     "prepare_database",
     "tortoise_config",
 ]

@@ -1,15 +1,40 @@
-"""How the models reach a database: the Tortoise configuration and first-start preparation."""
+"""How the models reach a database: the Tortoise configuration, the migrations that build and
+evolve the schema, and first-start preparation.
+
+The schema is Tortoise's migrations in `models/migrations/` (`tortoise makemigrations` writes a
+new one after a model changes). On SQLite the server applies the pending ones when it starts; on
+PostgreSQL a deployment runs `kalito-graphql migrate` and the server refuses a schema behind it.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.context import TortoiseContext
+from tortoise.migrations.executor import MigrationExecutor
+from tortoise.migrations.loader import MigrationLoader
+from tortoise.migrations.recorder import MigrationRecorder
+from tortoise.migrations.schema_editor import BasePostgresSchemaEditor, BaseSchemaEditor, SqliteSchemaEditor
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 from models.persona import Persona
 
 MODEL_MODULES = ["models.persona", "models.session", "models.message"]
+MIGRATIONS_MODULE = "models.migrations"
+APP = "models"
+# What the releases before migrations made with `generate_schemas`: exactly the first migration.
+FIRST_MIGRATION = "0001_initial"
+PRE_MIGRATION_TABLES = ("personas", "sessions", "messages")
+# One migrator at a time per PostgreSQL database (a transaction-scoped advisory lock).
+_POSTGRES_LOCK_KEY = 0x6B616C69746F  # "kalito"
+
+logger = logging.getLogger("kalito.migrations")
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
@@ -23,13 +48,201 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         connection["credentials"].setdefault("busy_timeout", 10_000)
     return {
         "connections": {"default": connection},
-        "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
+        "apps": apps_config(MIGRATIONS_MODULE),
         "use_tz": True,
         "timezone": "UTC",
     }
 
 
+class SchemaError(RuntimeError):
+    """The database's schema is not one this version can run on (yet)."""
+
+
+class SchemaBehind(SchemaError):
+    """The database lacks migrations this version needs, and this process may not apply them."""
+
+    def __init__(self, pending: list[str]) -> None:
+        self.pending = pending
+        super().__init__(
+            f"the database schema is behind this version: {len(pending)} migration(s) pending "
+            f"({', '.join(pending)}). Run `kalito-graphql migrate` with the same KALITO_DATABASE_URL, "
+            "then start the server again."
+        )
+
+
+class UnknownSchema(SchemaError):
+    """The database holds some of the tables but no migration history: not one this project made."""
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    applied: list[str] = field(default_factory=list)
+    # A database made by `generate_schemas` before migrations existed: its first migration was
+    # recorded as applied (its tables are already there), not run.
+    adopted: bool = False
+
+    def lines(self) -> list[str]:
+        lines = []
+        if self.adopted:
+            lines.append(
+                f"adopted a database created before migrations: recorded {FIRST_MIGRATION} as applied "
+                "(its tables were already there)"
+            )
+        lines += [f"applied {name}" for name in self.applied]
+        return lines or ["the schema is up to date: nothing to apply"]
+
+
+def apps_config(migrations: str = MIGRATIONS_MODULE) -> dict[str, dict[str, Any]]:
+    """Tortoise's `apps`: the models, and the migrations that build their tables."""
+    return {APP: {"models": MODEL_MODULES, "default_connection": "default", "migrations": migrations}}
+
+
+# For Tortoise's own CLI (`tortoise makemigrations`, see pyproject.toml): the models and where their
+# migrations live. In memory: writing a migration needs no database; `kalito-graphql migrate` applies them.
+TORTOISE_ORM = tortoise_config("sqlite://:memory:")
+
+
+_RECORD_MODELS: dict[str, type[Model]] = {}
+
+
+class _Recorder(MigrationRecorder):
+    """Tortoise's record of applied migrations, with two changes: its table is created by a plain
+    query (SQLite's `executescript`, which Tortoise uses, would commit the transaction that holds
+    the lock), and its model class is built once (building one parses source files: ~7 ms)."""
+
+    def _make_model(self, table_name: str) -> type[Model]:
+        if table_name not in _RECORD_MODELS:
+            _RECORD_MODELS[table_name] = super()._make_model(table_name)
+        return _RECORD_MODELS[table_name]
+
+    async def ensure_schema(self, schema_editor: BaseSchemaEditor | None = None) -> None:
+        editor = schema_editor or _schema_editor(self.connection)
+        statement = editor._get_model_sql_data(self.model).table_sql.strip().rstrip(";")
+        await self.connection.execute_query(statement.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
+
+
+def _schema_editor(connection: BaseDBAsyncClient) -> BaseSchemaEditor:
+    if connection.capabilities.dialect == "sqlite":
+        return SqliteSchemaEditor(connection, atomic=False)
+    return BasePostgresSchemaEditor(connection, atomic=False)
+
+
+class _Executor(MigrationExecutor):
+    """Tortoise's executor, recording with `_Recorder`."""
+
+    def __init__(self, connection: BaseDBAsyncClient, apps: dict[str, dict[str, Any]]) -> None:
+        # Not super().__init__: it builds a MigrationRecorder (and its model) only to be replaced.
+        self.connection = connection
+        self.recorder = _Recorder(connection)
+        self.loader = MigrationLoader(apps, self.recorder, load=False)
+        self._full_plan_cache = None
+        self._logger = logging.getLogger(MigrationExecutor.__module__)
+
+
+async def pending_migrations(migrations: str = MIGRATIONS_MODULE) -> list[str]:
+    """The migrations of this version that the database has not recorded, in the order they run."""
+    executor = _Executor(connections.get("default"), apps_config(migrations))
+    return [step.migration.name for step in await executor.plan() if not step.backward]
+
+
+async def migrate(migrations: str = MIGRATIONS_MODULE) -> MigrationReport:
+    """Bring the schema to the latest migration; adopt a database made before migrations.
+
+    Everything happens in one transaction that holds a lock first, so a second process migrating
+    at the same moment waits, then finds nothing left to do; a failed migration leaves the
+    database as it was. (A migration that cannot run in a transaction is therefore not possible.)
+    """
+    connection = connections.get("default")
+    sqlite = connection.capabilities.dialect == "sqlite"
+    if sqlite:
+        # The lock below is a write to this table. SQLite ignores the foreign_keys pragma inside a
+        # transaction: off before it, because Tortoise alters a SQLite table by copying it and
+        # dropping the original, and that drop would cascade (every message of every session).
+        await _Recorder(connection).ensure_schema()
+        await connection.execute_query("PRAGMA foreign_keys = OFF")
+    try:
+        async with in_transaction(connection.connection_name) as transaction:
+            return await _migrate_locked(_Executor(transaction, apps_config(migrations)))
+    finally:
+        if sqlite:
+            await connection.execute_query("PRAGMA foreign_keys = ON")
+
+
+async def _migrate_locked(executor: _Executor) -> MigrationReport:
+    transaction, recorder = executor.connection, executor.recorder
+    if transaction.capabilities.dialect == "sqlite":
+        # The first statement writes, so it waits for (busy_timeout) any other writer and holds
+        # the write lock from here to the commit.
+        await transaction.execute_query('UPDATE "tortoise_migrations" SET "id" = "id" WHERE 0')
+    else:
+        await transaction.execute_query(f"SELECT pg_advisory_xact_lock({_POSTGRES_LOCK_KEY})")
+    await recorder.ensure_schema(_schema_editor(transaction))
+
+    adopted = False
+    if not any(key.app_label == APP for key in await recorder.applied_migrations()):
+        adopted = await _adopt_pre_migration_database(transaction, recorder)
+
+    applied: list[str] = []
+
+    def note(event: str, _app: str, name: str) -> None:
+        if event == "apply_done":
+            applied.append(name)
+
+    await executor.migrate(progress=note)
+    if transaction.capabilities.dialect == "sqlite":
+        _, broken = await transaction.execute_query("PRAGMA foreign_key_check")
+        if broken:
+            raise RuntimeError(f"the migrations would leave {len(broken)} row(s) referring to missing rows")
+    return MigrationReport(applied=applied, adopted=adopted)
+
+
+async def _adopt_pre_migration_database(transaction: BaseDBAsyncClient, recorder: MigrationRecorder) -> bool:
+    """A database from before migrations has the first migration's tables and no history: record
+    that migration as applied instead of running it (its CREATE TABLEs would fail)."""
+    present = await _existing_tables(transaction, PRE_MIGRATION_TABLES)
+    if not present:
+        return False
+    missing = sorted(set(PRE_MIGRATION_TABLES) - set(present))
+    if missing:
+        raise UnknownSchema(
+            f"the database has the tables {', '.join(sorted(present))} but not {', '.join(missing)}, and no "
+            "migration history: it was not made by kalito-graphql; refusing to change it"
+        )
+    await recorder.record_applied(APP, FIRST_MIGRATION)
+    return True
+
+
+async def _existing_tables(connection: BaseDBAsyncClient, names: tuple[str, ...]) -> list[str]:
+    if connection.capabilities.dialect == "sqlite":
+        placeholders = ", ".join("?" for _ in names)
+        query = f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({placeholders})"
+        _, rows = await connection.execute_query(query, list(names))
+    else:
+        query = "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY($1)"
+        _, rows = await connection.execute_query(query, [list(names)])
+    return [row["name"] for row in rows]
+
+
+async def migrate_database(database_url: str) -> MigrationReport:
+    """`kalito-graphql migrate`: connect, migrate, disconnect (in a context of its own)."""
+    async with TortoiseContext() as context:
+        await context.init(config=tortoise_config(database_url))
+        return await migrate()
+
+
 async def prepare_database() -> None:
-    """Create the tables that are missing and the rows every installation starts with."""
-    await Tortoise.generate_schemas(safe=True)
+    """Make the schema current and create the rows every installation starts with.
+
+    SQLite applies the pending migrations here (the server owns its file). PostgreSQL is migrated
+    by the deployment (`kalito-graphql migrate`); a schema behind this version stops the start.
+    """
+    if connections.get("default").capabilities.dialect == "sqlite":
+        if await pending_migrations():
+            report = await migrate()  # nothing, when another worker got there first
+            if report.applied or report.adopted:
+                # Warnings, so that they reach the server's log: the schema of the data changed.
+                for line in report.lines():
+                    logger.warning(line)
+    elif pending := await pending_migrations():
+        raise SchemaBehind(pending)
     await Persona.ensure_defaults()

@@ -53,7 +53,9 @@ class Persona(Model):
                 cls(**persona, is_default=True, created_at=moment, updated_at=moment)
                 for persona in DEFAULT_PERSONAS
                 if persona["id"] not in existing
-            ]
+            ],
+            # Several workers starting on a fresh database all find them missing: the first wins.
+            ignore_conflicts=True,
         )
 
     @classmethod

@@ -13,10 +13,12 @@ from typing import Any
 import httpx
 import pytest
 from tortoise import connections
+from tortoise.backends.base.config_generator import generate_config
 from tortoise.backends.base.executor import EXECUTOR_CACHE
-from tortoise.contrib.test import tortoise_test_context
+from tortoise.context import TortoiseContext
 
 import models
+from models.database import apps_config
 from server import create_app
 from settings import Settings
 from tests.databases import (
@@ -42,7 +44,7 @@ if os.environ.get("KALITO_REQUIRE_POSTGRES") == "1" and not POSTGRES_AVAILABLE:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite://{tmp_path / 'kalito.db'}"
-    # tortoise_test_context fills {} with a random name: one new database per test
+    # generate_config(testing=True) fills {} with a random name: one new database per test
     return postgres_url_for("kalito_test_{}")
 
 
@@ -52,13 +54,19 @@ async def db(database_url: str) -> AsyncIterator[str]:
     # Tortoise caches each model's INSERT/UPDATE SQL per connection name, not per dialect, so
     # SQLite's placeholders would leak into PostgreSQL tests run by the same process.
     EXECUTOR_CACHE.clear()
-    async with tortoise_test_context(models.MODEL_MODULES, db_url=database_url):
+    # The schema comes from the migrations, as in production: the deployment's `migrate`, then
+    # the server's start.
+    config = generate_config(database_url, app_modules={}, testing=True)
+    config["apps"] = apps_config()
+    async with TortoiseContext() as context:
+        await context.init(config=config, _create_db=True)
+        await models.migrate()
         await models.prepare_database()
         connection = connections.get("default")
         yield connection.capabilities.dialect
         database_name = getattr(connection, "database", None)
     if database_url.startswith("postgres"):
-        # tortoise_test_context creates a database per test and leaves it behind
+        # _create_db makes a database per test; closing the context leaves it behind
         await drop_postgres_database(database_name)
 
 

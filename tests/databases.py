@@ -7,8 +7,11 @@ import asyncio
 import contextlib
 import os
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlparse
 
 import asyncpg
@@ -53,3 +56,14 @@ def throwaway_postgres_database() -> Iterator[str]:
         yield postgres_url_for(name)
     finally:
         asyncio.run(drop_postgres_database(name))
+
+
+@contextlib.contextmanager
+def migrated_postgres_database() -> Iterator[str]:
+    """A throwaway database with the schema up to date, as a deployment migrates it before it
+    starts servers on PostgreSQL (they refuse a schema that is behind). Migrated in a process of
+    its own, so that no Tortoise state of the migration stays in the test process."""
+    script = "import asyncio, sys, models.database as d; asyncio.run(d.migrate_database(sys.argv[1]))"
+    with throwaway_postgres_database() as database_url:
+        subprocess.run([sys.executable, "-c", script, database_url], cwd=Path(__file__).parent.parent, check=True)
+        yield database_url

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.databases import POSTGRES_AVAILABLE, throwaway_postgres_database
+from tests.databases import POSTGRES_AVAILABLE, migrated_postgres_database
 from tests.live_server import live_server
 
 CREATE = """
@@ -46,7 +46,7 @@ def test_uvicorn_serves_graphiql_health_and_the_default_personas(tmp_path: Path)
 @pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="PostgreSQL does not answer")
 def test_uvicorn_serves_on_postgresql(tmp_path: Path) -> None:
     with (
-        throwaway_postgres_database() as database_url,
+        migrated_postgres_database() as database_url,
         live_server({"KALITO_DATABASE_URL": database_url}, tmp_path) as url,
     ):
         post(url, CREATE, {"input": {"id": "on-postgres", "saved": True}})
