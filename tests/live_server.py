@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -35,12 +36,28 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) ->
     raise RuntimeError(f"the server did not answer /healthz within {STARTUP_SECONDS}s:\n{log.read_text()}")
 
 
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
 @contextlib.contextmanager
 def live_server(env: Mapping[str, str], log_dir: Path, command: Sequence[str] | None = None) -> Iterator[str]:
     """Run the server with `env` added to the environment; yield its base URL.
 
     `command` defaults to `uvicorn server:app`; "{port}" in it is replaced by a free port.
     """
+    with live_server_process(env, log_dir, command) as server:
+        yield server.url
+
+
+@contextlib.contextmanager
+def live_server_process(
+    env: Mapping[str, str], log_dir: Path, command: Sequence[str] | None = None
+) -> Iterator[LiveServer]:
+    """As `live_server`, but yield the process too, for a test that kills it (SIGKILL) itself;
+    a process that is already gone is left as it is on the way out."""
     port = free_port()
     argv = [
         part.replace("{port}", str(port))
@@ -55,7 +72,7 @@ def live_server(env: Mapping[str, str], log_dir: Path, command: Sequence[str] | 
         try:
             url = f"http://127.0.0.1:{port}"
             wait_until_healthy(url, process, log)
-            yield url
+            yield LiveServer(url, process)
         finally:
             process.terminate()
             try:
