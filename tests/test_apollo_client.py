@@ -2,7 +2,8 @@
 
 The flow is tests/e2e/apollo/flow.mjs: create an ephemeral session, list (not there), save,
 list (there), rename with compare-and-set and read the rename from Apollo's normalized cache,
-hit CONFLICT with the stale updatedAt, delete, read null, delete again for NOT_FOUND.
+hit CONFLICT with the stale updatedAt, delete, read null, delete again for NOT_FOUND; then follow
+one session's events over WebSocket (GraphQLWsLink) while writing to it over HTTP.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.databases import POSTGRES_AVAILABLE, throwaway_postgres_database
+from tests.databases import POSTGRES_AVAILABLE, migrated_postgres_database
 from tests.live_server import live_server
 
 APOLLO_DIR = Path(__file__).resolve().parent / "e2e" / "apollo"
@@ -42,7 +43,7 @@ def apollo_packages() -> Path:
 )
 def server_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     database = (
-        throwaway_postgres_database()
+        migrated_postgres_database()
         if request.param == "postgres"
         else contextlib.nullcontext(f"sqlite://{tmp_path / 'kalito.db'}")
     )
@@ -80,6 +81,7 @@ def test_apollo_client_flow(apollo_packages: Path, server_url: str) -> None:
         "deleteSession",
         "session (after delete)",
         "deleteSession (again)",
+        "sessionEvents",
     ]
     assert steps["createSession"] == {"step": "createSession", "id": summary["sessionId"], "saved": False}
     # A fresh database: the ephemeral session is not in the sidebar, the saved one is.
@@ -92,3 +94,7 @@ def test_apollo_client_flow(apollo_packages: Path, server_url: str) -> None:
     assert steps["updateSession (stale expectedUpdatedAt)"]["code"] == "CONFLICT"
     assert steps["session (after delete)"]["session"] is None
     assert steps["deleteSession (again)"]["code"] == "NOT_FOUND"
+    # Over Apollo's GraphQLWsLink: one event per committed write, none for the refused one.
+    first, *then = steps["sessionEvents"]["kinds"]
+    assert first in ("CREATED", "UPDATED")  # touchSession until the subscription is live
+    assert then == ["SAVED", "UPDATED", "UPDATED", "DELETED"]

@@ -11,12 +11,17 @@ import { randomUUID } from "node:crypto";
 
 import {
   ApolloClient,
+  ApolloLink,
   CombinedGraphQLErrors,
   HttpLink,
   InMemoryCache,
   gql,
   version as apolloVersion,
 } from "@apollo/client";
+import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
+import { getMainDefinition, relayStylePagination } from "@apollo/client/utilities";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
 
 const GRAPHQL_RESPONSE_JSON = "application/graphql-response+json";
 
@@ -49,9 +54,40 @@ const headers = process.env.KALITO_API_TOKEN
   ? { authorization: `Bearer ${process.env.KALITO_API_TOKEN}` }
   : {};
 
+// Subscriptions over graphql-transport-ws on the same URL; everything else over HTTP: the
+// setup the README recommends.
+const wsClient = createClient({
+  url: url.replace(/^http/, "ws"),
+  webSocketImpl: WebSocket,
+  connectionParams: headers.authorization ? { Authorization: headers.authorization } : {},
+});
+const isSubscription = ({ query }) => {
+  const definition = getMainDefinition(query);
+  return definition.kind === "OperationDefinition" && definition.operation === "subscription";
+};
+
 const client = new ApolloClient({
-  link: new HttpLink({ uri: url, fetch: recordingFetch, headers }),
-  cache: new InMemoryCache(),
+  link: ApolloLink.split(
+    isSubscription,
+    new GraphQLWsLink(wsClient),
+    new HttpLink({ uri: url, fetch: recordingFetch, headers }),
+  ),
+  // The cache policy the README recommends: session(id) reads the normalized Session:<id>
+  // (so a session first seen in a list or an event needs no request), and the sessions
+  // connection is one Relay-paginated list per filter and order.
+  cache: new InMemoryCache({
+    typePolicies: {
+      Query: {
+        fields: {
+          session: {
+            read: (existing, { args, toReference }) =>
+              existing ?? toReference({ __typename: "Session", id: args.id }),
+          },
+          sessions: relayStylePagination(["filter", "orderBy"]),
+        },
+      },
+    },
+  }),
 });
 
 const SESSION_FIELDS = gql`
@@ -105,6 +141,26 @@ const UPDATE_SESSION = gql`
     updateSession(input: $input) { ...SessionFields }
   }
   ${SESSION_FIELDS}
+`;
+
+const SESSION_EVENTS = gql`
+  subscription SessionEvents($id: ID) {
+    sessionEvents(id: $id) { kind sessionId session { ...SessionFields } }
+  }
+  ${SESSION_FIELDS}
+`;
+
+const TOUCH_SESSION = gql`
+  mutation TouchSession($id: ID) {
+    touchSession(id: $id) { ...SessionFields }
+  }
+  ${SESSION_FIELDS}
+`;
+
+const APPEND_MESSAGE = gql`
+  mutation AppendMessage($input: AppendMessageInput!) {
+    appendMessage(input: $input) { id }
+  }
 `;
 
 const DELETE_SESSION = gql`
@@ -285,6 +341,9 @@ async function main() {
   assert.deepEqual(notFound.path, ["deleteSession"]);
   step("deleteSession (again)", { code: notFound.extensions.code, message: notFound.message });
 
+  // 10. Live updates: subscribe to one session over WebSocket, then write to it over HTTP.
+  await subscriptionSteps();
+
   // The wire: Apollo asked for application/graphql-response+json and got it, and every
   // answer (errors included: they carry data) was a 200.
   assert.ok(exchanges.length > 0);
@@ -306,10 +365,91 @@ async function main() {
   };
 }
 
+/** Events of one session through Apollo's GraphQLWsLink, in order, one per committed write. */
+async function subscriptionSteps() {
+  const id = `e2e-live-${randomUUID()}`;
+  const received = [];
+  let wake = () => {};
+  const subscription = client.subscribe({ query: SESSION_EVENTS, variables: { id } }).subscribe({
+    next: ({ data, error }) => {
+      received.push(error ? { error: error.message } : data.sessionEvents);
+      wake();
+    },
+    error: (error) => {
+      received.push({ error: `subscription ended: ${error.message}` });
+      wake();
+    },
+  });
+  const nextEvent = (timeoutMs = 5000) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms (${JSON.stringify(received)})`)), timeoutMs);
+      const check = () => {
+        if (received.length > 0) {
+          clearTimeout(timer);
+          wake = () => {}; // an event arriving later waits for the next nextEvent()
+          const event = received.shift();
+          if (event.error) reject(new Error(event.error));
+          else resolve(event);
+        } else wake = check;
+      };
+      check();
+    });
+
+  // The protocol does not acknowledge a subscribe: touch the session until its first event
+  // shows the subscription is live (CREATED if it was live for the first touch, which
+  // creates the session; UPDATED for a later touch).
+  let first;
+  for (let attempt = 0; attempt < 50 && !first; attempt += 1) {
+    await client.mutate({ mutation: TOUCH_SESSION, variables: { id } });
+    first = await nextEvent(200).catch(() => undefined);
+  }
+  assert.ok(first, "the subscription delivered no event for touchSession");
+  assert.ok(["CREATED", "UPDATED"].includes(first.kind), first.kind);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  received.length = 0; // extra touches made while the first event was on its way
+
+  const saved = (await client.mutate({ mutation: SAVE_SESSION, variables: { id, name: "Live chat" } })).data
+    .saveSession;
+  const savedEvent = await nextEvent();
+  assert.deepEqual([savedEvent.kind, savedEvent.sessionId, savedEvent.session.updatedAt], ["SAVED", id, saved.updatedAt]);
+
+  // A refused write publishes nothing: the next event is the rename's, not the stale one's.
+  const stale = await client.mutate({
+    mutation: UPDATE_SESSION,
+    variables: { input: { id, name: "stale", expectedUpdatedAt: first.session.updatedAt } },
+    errorPolicy: "all",
+  });
+  singleError(stale.error, "CONFLICT");
+  const renamed = (
+    await client.mutate({ mutation: UPDATE_SESSION, variables: { input: { id, name: "Live chat, renamed" } } })
+  ).data.updateSession;
+  const renamedEvent = await nextEvent();
+  assert.deepEqual([renamedEvent.kind, renamedEvent.session.name], ["UPDATED", "Live chat, renamed"]);
+  assert.equal(renamedEvent.session.updatedAt, renamed.updatedAt);
+
+  await client.mutate({ mutation: APPEND_MESSAGE, variables: { input: { sessionId: id, role: "USER", text: "hi" } } });
+  const messageEvent = await nextEvent();
+  assert.deepEqual([messageEvent.kind, messageEvent.session.messageCount], ["UPDATED", 1]);
+
+  // The event's session went into the normalized cache like any other result.
+  const cached = await client.query({ query: SESSION, variables: { id }, fetchPolicy: "cache-only" });
+  assert.equal(cached.data.session.messageCount, 1, "the cache holds the event's session");
+
+  await client.mutate({ mutation: DELETE_SESSION, variables: { id } });
+  const deletedEvent = await nextEvent();
+  assert.deepEqual([deletedEvent.kind, deletedEvent.sessionId, deletedEvent.session], ["DELETED", id, null]);
+
+  subscription.unsubscribe();
+  step("sessionEvents", {
+    kinds: [first, savedEvent, renamedEvent, messageEvent, deletedEvent].map((event) => event.kind),
+  });
+}
+
 try {
   const summary = await main();
   console.log(JSON.stringify(summary));
   client.stop();
+  await wsClient.dispose();
   process.exit(0);
 } catch (error) {
   const done = steps.map((s) => s.step).join(" -> ");
