@@ -18,6 +18,7 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	cd tests/e2e/apollo && npm ci --no-audit --no-fund --silent
+	cd tests/e2e/graphiql && npm ci --no-audit --no-fund --silent
 
 run: install
 	$(BIN)/kalito-graphql serve --host $(HOST) --port $(PORT)

@@ -41,7 +41,13 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from server import create_app
+    from web.metrics import reset_multiprocess_directory
 
+    # With PROMETHEUS_MULTIPROC_DIR, files left by an earlier run would add to this run's counters.
+    reset_multiprocess_directory()
+    if args.workers > 1 and settings.is_sqlite:
+        # Migrated once, here, rather than by workers queueing on the write lock at start.
+        asyncio.run(models.migrate_database(settings.database_url))
     # One process serves `create_app(settings)`; several each import `server:app`, which reads
     # the same environment, so every worker runs with the same settings.
     app = create_app(settings) if args.workers == 1 else "server:app"
@@ -102,6 +108,12 @@ def _positive(raw: str) -> int:
     return value
 
 
+def migrate(settings: Settings, args: argparse.Namespace) -> int:
+    report = asyncio.run(models.migrate_database(settings.database_url))
+    print("\n".join(report.lines()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kalito-graphql",
@@ -147,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     import_parser = commands.add_parser("import-kalito", help="import an existing Kalito SQLite database")
     import_parser.add_argument("path", help="the Kalito database file (e.g. kalito.db from a Kalito install)")
     import_parser.set_defaults(run=import_kalito)
+
+    migrate_parser = commands.add_parser(
+        "migrate", help="bring the database schema up to date (on PostgreSQL, before starting the server)"
+    )
+    migrate_parser.set_defaults(run=migrate)
     return parser
 
 
@@ -162,6 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except models.DomainError as error:
         print(f"kalito-graphql: {error.message}", file=sys.stderr)
         return 2
+    except models.SchemaError as error:
+        print(f"kalito-graphql: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

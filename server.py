@@ -17,11 +17,18 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 import models
 from broadcast import Broker, relaying
-from schema import build_schema
+from schema import OperationRecord, build_schema
+from schema.limits import Limits
 from settings import Settings
 from web.auth import BearerTokenAuth
+from web.body_limit import BodyLimit
+from web.graphiql import graphiql_assets
 from web.graphql_view import GraphQLView
 from web.health import healthz
+from web.logs import configure_logging
+from web.metrics import Metrics
+from web.operation_log import OperationLog, log_operation
+from web.request_id import RequestId
 from web.sweeper import sweeping
 
 CORS_HEADERS = [
@@ -35,10 +42,19 @@ CORS_HEADERS = [
 
 def create_app(settings: Settings) -> Starlette:
     broker = Broker()
-    graphql = GraphQLView(build_schema(production=settings.production), settings, broker)
+    metrics = Metrics()
+    metrics.set_active_subscriptions_source(lambda: broker.active_subscriptions)
+
+    def report(record: OperationRecord) -> None:
+        metrics.observe(record)
+        log_operation(record)
+
+    schema = build_schema(production=settings.production, report=report, limits=Limits.from_settings(settings))
+    graphql = GraphQLView(schema, settings, broker)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        configure_logging(settings.log_format, settings.log_level)
         async with RegisterTortoise(app, config=models.tortoise_config(settings.database_url)):
             await models.prepare_database()
             async with relaying(settings.database_url, broker), sweeping(settings):
@@ -46,24 +62,34 @@ def create_app(settings: Settings) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # every method: the view answers those it refuses in JSON (405)
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
+            # Behind KALITO_API_TOKEN like every path but /healthz: give the scraper the token.
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
+            # GraphiQL's own files, for the page GET /graphql shows a browser in development.
+            *([] if settings.production else [graphiql_assets()]),
         ],
         middleware=[
+            # Outermost: every answer carries the request id, refusals by the layers below too.
+            Middleware(RequestId),
+            Middleware(OperationLog),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=CORS_HEADERS,
+                expose_headers=["X-Request-ID"],
                 max_age=600,
             ),
             Middleware(BearerTokenAuth, token=settings.api_token),
+            Middleware(BodyLimit, max_body_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.broker = broker
+    app.state.metrics = metrics
     return app
 
 

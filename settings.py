@@ -6,6 +6,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
 
 class SettingsError(ValueError):
     """An environment variable holds a value the server cannot run with."""
@@ -24,6 +27,19 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
     return value
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 <= value < float("inf"):
+        raise SettingsError(f"{name} must be 0 or more, not {raw!r}")
+    return value
+
+
 def _flag(env: Mapping[str, str], name: str) -> bool:
     raw = env.get(name, "0").strip().lower()
     if raw in ("1", "true", "yes", "on"):
@@ -31,6 +47,13 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if raw in ("", "0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be 1 or 0, not {raw!r}")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or default
+    if raw not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return raw
 
 
 def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -46,6 +69,18 @@ class Settings:
     production: bool = False
     api_token: str | None = field(default=None, repr=False)
     cors_origins: tuple[str, ...] = ()
+    # Request limits (schema/limits.py, web/body_limit.py). This schema's deepest query is 6
+    # levels (sessions > edges > node > messages > edges > node); introspection adds no depth.
+    max_query_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 15_000  # Apollo Router's default
+    max_directives: int = 50
+    # A 100,000-character message, every character an escaped astral one, is ~1.2 MB of JSON.
+    max_body_bytes: int = 2 * 1024 * 1024
+    operation_timeout_seconds: float = 30.0  # queries only; 0 = no limit
+    batch_max_operations: int = 0  # 0 = a JSON array body (a batch) is refused
+    log_format: str = "json"  # json | text, for the kalito.* loggers
+    log_level: str = "info"
     ws_max_subscriptions: int = 100
     ws_init_timeout_seconds: int = 10
 
@@ -70,6 +105,15 @@ class Settings:
             production=_flag(env, "KALITO_PRODUCTION"),
             api_token=env.get("KALITO_API_TOKEN") or None,
             cors_origins=_origins(env, "KALITO_CORS_ORIGINS"),
+            max_query_depth=_int(env, "KALITO_MAX_QUERY_DEPTH", cls.max_query_depth, minimum=1),
+            max_aliases=_int(env, "KALITO_MAX_ALIASES", cls.max_aliases),
+            max_tokens=_int(env, "KALITO_MAX_TOKENS", cls.max_tokens, minimum=1),
+            max_directives=_int(env, "KALITO_MAX_DIRECTIVES", cls.max_directives),
+            max_body_bytes=_int(env, "KALITO_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1),
+            operation_timeout_seconds=_seconds(env, "KALITO_OPERATION_TIMEOUT_SECONDS", cls.operation_timeout_seconds),
+            batch_max_operations=_int(env, "KALITO_BATCH_MAX_OPERATIONS", cls.batch_max_operations),
+            log_format=_choice(env, "KALITO_LOG_FORMAT", cls.log_format, LOG_FORMATS),
+            log_level=_choice(env, "KALITO_LOG_LEVEL", cls.log_level, LOG_LEVELS),
             ws_max_subscriptions=_int(env, "KALITO_WS_MAX_SUBSCRIPTIONS", cls.ws_max_subscriptions, minimum=1),
             ws_init_timeout_seconds=_int(env, "KALITO_WS_INIT_TIMEOUT_SECONDS", cls.ws_init_timeout_seconds, minimum=1),
         )

@@ -7,14 +7,16 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, ValidationCache
+from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.context import Context
 from schema.errors import ErrorCodes
 from schema.extensions import DocumentCache, OperationNameRequired
+from schema.limits import Limits, limit_extensions
 from schema.mutations import Mutation
+from schema.observability import OperationObserver, OperationRecord, OperationReporter
 from schema.queries import Query
 from schema.scalars import DateTime
 from schema.subscriptions import Subscription
@@ -29,12 +31,20 @@ class KalitoSchema(strawberry.Schema):
         unexpected ones, with their tracebacks, and nothing else."""
 
 
-def build_schema(*, production: bool = False) -> KalitoSchema:
+def build_schema(
+    *, production: bool = False, report: OperationReporter | None = None, limits: Limits | None = None
+) -> KalitoSchema:
+    """`report` receives an OperationRecord as each operation ends (the server's logs and metrics);
+    `limits` defaults to Settings' defaults."""
+    limits = limits or Limits()
     extensions: list[Any] = [
+        # First: it leaves its hook last, so it sees the codes that ErrorCodes gives.
+        *([lambda: OperationObserver(report)] if report is not None else []),
         ErrorCodes,
         OperationNameRequired,
         lambda: DocumentCache(maxsize=DOCUMENT_CACHE_SIZE),
-        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        # the validation cache is DocumentLimits: it refuses a document over a limit unvalidated
+        *limit_extensions(limits, production=production, cache_size=DOCUMENT_CACHE_SIZE),
     ]
     if production:
         extensions.append(DisableIntrospection)
@@ -43,8 +53,11 @@ def build_schema(*, production: bool = False) -> KalitoSchema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        config=StrawberryConfig(scalar_map={datetime: DateTime}),
+        config=StrawberryConfig(
+            scalar_map={datetime: DateTime},
+            batching_config={"max_operations": limits.batch_max_operations} if limits.batch_max_operations else None,
+        ),
     )
 
 
-__all__ = ["Context", "KalitoSchema", "build_schema"]
+__all__ = ["Context", "KalitoSchema", "OperationRecord", "OperationReporter", "build_schema"]

@@ -15,6 +15,8 @@ def test_defaults_are_the_contracts() -> None:
         production=False,
         api_token=None,
         cors_origins=(),
+        log_format="json",
+        log_level="info",
     )
 
 
@@ -26,6 +28,8 @@ def test_every_variable_is_read() -> None:
             "KALITO_PRODUCTION": "1",
             "KALITO_API_TOKEN": "s3cret",
             "KALITO_CORS_ORIGINS": "http://localhost:5173, https://app.example/ ,",
+            "KALITO_LOG_FORMAT": "text",
+            "KALITO_LOG_LEVEL": "DEBUG",
         }
     )
     assert settings.database_url == "postgres://postgres@127.0.0.1:5432/kalito"
@@ -33,6 +37,7 @@ def test_every_variable_is_read() -> None:
     assert settings.production is True
     assert settings.api_token == "s3cret"
     assert settings.cors_origins == ("http://localhost:5173", "https://app.example")
+    assert (settings.log_format, settings.log_level) == ("text", "debug")
 
 
 def test_the_token_is_not_shown_in_logs() -> None:
@@ -46,8 +51,52 @@ def test_the_token_is_not_shown_in_logs() -> None:
         {"KALITO_EPHEMERAL_TTL_SECONDS": "-1"},
         {"KALITO_PRODUCTION": "maybe"},
         {"KALITO_DATABASE_URL": "mysql://root@localhost/kalito"},
+        {"KALITO_LOG_FORMAT": "xml"},
+        {"KALITO_LOG_LEVEL": "verbose"},
+        {"KALITO_MAX_QUERY_DEPTH": "0"},
+        {"KALITO_MAX_TOKENS": "many"},
+        {"KALITO_MAX_ALIASES": "-1"},
+        {"KALITO_MAX_DIRECTIVES": "1.5"},
+        {"KALITO_MAX_BODY_BYTES": "0"},
+        {"KALITO_OPERATION_TIMEOUT_SECONDS": "-1"},
+        {"KALITO_OPERATION_TIMEOUT_SECONDS": "nan"},
+        {"KALITO_OPERATION_TIMEOUT_SECONDS": "soon"},
+        {"KALITO_BATCH_MAX_OPERATIONS": "-2"},
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError, match=next(iter(env))):
         Settings.from_env(env)
+
+
+def test_the_request_limits_have_generous_defaults_and_are_read() -> None:
+    defaults = Settings.from_env({})
+    assert (
+        defaults.max_query_depth,
+        defaults.max_aliases,
+        defaults.max_tokens,
+        defaults.max_directives,
+        defaults.max_body_bytes,
+        defaults.operation_timeout_seconds,
+        defaults.batch_max_operations,
+    ) == (10, 30, 15_000, 50, 2 * 1024 * 1024, 30.0, 0)
+    settings = Settings.from_env(
+        {
+            "KALITO_MAX_QUERY_DEPTH": "7",
+            "KALITO_MAX_ALIASES": "0",
+            "KALITO_MAX_TOKENS": "2000",
+            "KALITO_MAX_DIRECTIVES": "5",
+            "KALITO_MAX_BODY_BYTES": "4096",
+            "KALITO_OPERATION_TIMEOUT_SECONDS": "2.5",
+            "KALITO_BATCH_MAX_OPERATIONS": "10",
+        }
+    )
+    assert (
+        settings.max_query_depth,
+        settings.max_aliases,
+        settings.max_tokens,
+        settings.max_directives,
+        settings.max_body_bytes,
+        settings.operation_timeout_seconds,
+        settings.batch_max_operations,
+    ) == (7, 0, 2000, 5, 4096, 2.5, 10)

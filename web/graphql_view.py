@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -32,10 +33,12 @@ from broadcast import Broker
 from schema import Context, KalitoSchema
 from settings import Settings
 from web.auth import bearer_token_matches
+from web.graphiql import graphiql_page
 from web.subscription_protocol import SubscriptionProtocol
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+ALLOW = {"Allow": "GET, POST"}
 
 
 class RequestRefused(HTTPException):
@@ -60,9 +63,6 @@ def is_request_error(response: Mapping[str, Any]) -> bool:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    # graphql-transport-ws only: what Apollo's GraphQLWsLink and the graphql-ws client speak; the
-    # legacy subscriptions-transport-ws protocol is unmaintained.
-    protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
     graphql_transport_ws_handler_class = SubscriptionProtocol
 
     def __init__(self, schema: KalitoSchema, settings: Settings, broker: Broker) -> None:
@@ -74,6 +74,9 @@ class GraphQLView(GraphQL[Context, None]):
             # listed; clients that send no Origin (scripts) carry no ambient credentials.
             allowed_origins=settings.cors_origins,
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+            # graphql-transport-ws only: what Apollo's GraphQLWsLink and the graphql-ws client
+            # speak; the legacy subscriptions-transport-ws protocol is unmaintained.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.settings = settings
         self.broker = broker
@@ -85,6 +88,8 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive=receive)
         try:
+            if request.method not in ("GET", "POST"):  # the route takes every method, to answer in JSON
+                raise RequestRefused(405, f"{request.method} is not allowed: use POST or GET", headers=ALLOW)
             response = await self.run(request)
         except HTTPException as refusal:
             response = self.refusal_response(request, refusal)
@@ -99,6 +104,9 @@ class GraphQLView(GraphQL[Context, None]):
             media_type=negotiate_media_type(request.headers.get("accept", "")),
             headers=getattr(refusal, "headers", None),
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_page()  # strawberry's loads GraphiQL from a CDN; this one from /graphiql/
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return Context(
@@ -134,8 +142,12 @@ class GraphQLView(GraphQL[Context, None]):
                 raise RequestRefused(415, "POST a JSON body (Content-Type: application/json)")
             # Strawberry reads any JSON value as a request and fails on those that are not an
             # object (or a batch): an internal error. An object or array starts with { or [.
-            if (await request.get_body()).lstrip(b" \t\r\n")[:1] not in (b"{", b"["):
+            body = await request.get_body()
+            start = body.lstrip(b" \t\r\n")[:1]
+            if start not in (b"{", b"["):
                 raise RequestRefused(400, 'POST a JSON object: {"query": ..., "variables": ...}')
+            if start == b"[":
+                self.check_batch(body)
         elif self.settings.production and not self.proves_same_origin(request):
             raise RequestRefused(
                 400,
@@ -150,6 +162,73 @@ class GraphQLView(GraphQL[Context, None]):
         headers = {name.lower() for name in request.headers}
         content_type, _ = parse_content_type(request.content_type or "")
         return bool(headers & {"apollo-require-preflight", "x-apollo-operation-name"}) or content_type == JSON
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Strawberry answers 400 only to a JSONDecodeError; Python's json also raises
+        UnicodeDecodeError (bytes that are not UTF-8), ValueError (an integer of more than 4,300
+        digits) and RecursionError (arrays or objects nested about a thousand deep), which
+        would be 500s. GET's `variables` and `extensions` come through here too."""
+        try:
+            # Strictly UTF-8, as RFC 8259 asks: json.loads(bytes) would also read UTF-16 and
+            # UTF-32, and let UTF-8-encoded surrogates through.
+            return self.decode_json(data.decode("utf-8") if isinstance(data, bytes) else data)
+        except RecursionError:
+            problem = "The JSON is nested too deeply"
+        except UnicodeDecodeError:
+            problem = "The body is not UTF-8"
+        except ValueError:  # JSONDecodeError included
+            problem = "Unable to parse request body as JSON"
+        # raised out here, so that the error does not keep a thousand frames of recursion alive
+        raise RequestRefused(400, problem)
+
+    def check_batch(self, body: bytes) -> None:
+        """A JSON array is a batch: refused unless KALITO_BATCH_MAX_OPERATIONS allows one this
+        size, and each operation must be an object as a single request is (strawberry checks a
+        single request's fields, not a batch's: it would fail on them with a 500)."""
+        limit = self.settings.batch_max_operations
+        if not limit:
+            raise RequestRefused(400, "Batched requests (a JSON array) are not enabled on this server")
+        batch = self.parse_json(body)
+        if not batch or len(batch) > limit:
+            raise RequestRefused(400, f"A batch must hold 1 to {limit} operations, not {len(batch)}")
+        for index, item in enumerate(batch):
+            if not (
+                isinstance(item, dict)
+                and isinstance(item.get("query"), str)
+                and isinstance(item.get("operationName"), (str, type(None)))
+                and isinstance(item.get("variables"), (dict, type(None)))
+                and isinstance(item.get("extensions"), (dict, type(None)))
+            ):
+                raise RequestRefused(400, f'Operation {index} of the batch is not a JSON object {{"query": ...}}')
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        if not isinstance(request_data, list):
+            return await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
+            )
+        # Strawberry runs a batch's operations concurrently with one context; here they run one
+        # after the other, as if sent one by one: each with its own DataLoaders (no row cached
+        # by an earlier operation), in order, one database connection at a time, and a refusal
+        # answers for its own operation instead of failing the batch while the others run on.
+        results = []
+        for data in request_data:
+            own_context = await self.get_context(request, response=sub_response)
+            try:
+                results.append(
+                    await self.execute_single(request, request_adapter, sub_response, own_context, root_value, data)
+                )
+            except RequestRefused as refusal:
+                error = GraphQLError(refusal.reason, extensions={"code": refusal.code})
+                results.append(ExecutionResult(data=None, errors=[error]))
+        return results
 
     async def execute_single(
         self,
@@ -167,10 +246,14 @@ class GraphQLView(GraphQL[Context, None]):
                 variable_values=request_data.variables,
                 context_value=context,
                 operation_name=request_data.operation_name,
-                allowed_operation_types=OperationType.from_http(request_adapter.method),
+                # A subscription streams: over the WebSocket (or multipart HTTP, which strawberry routes
+                # to schema.stream before this); executed as one result it is an internal error.
+                allowed_operation_types=OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION},
                 operation_extensions=request_data.extensions,
             )
         except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                raise RequestRefused(400, "Subscribe over the WebSocket at /graphql (graphql-transport-ws)") from error
             if request_adapter.method == "GET":
                 raise RequestRefused(405, error.as_http_error_reason("GET"), headers={"Allow": "POST"}) from error
             raise RequestRefused(400, error.as_http_error_reason(request_adapter.method)) from error
