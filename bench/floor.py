@@ -1,0 +1,528 @@
+"""The floor: the least a server on this stack can do to answer the benchmark's requests.
+
+A bare Starlette app, one endpoint per workload (`POST /floor/<key>`, bench/workloads.py), that
+reads the same JSON body the project gets, runs the same SQL statements the project runs, with
+the same driver Tortoise uses (aiosqlite on one connection behind a lock, or an asyncpg pool of
+1 to 5), and writes with orjson byte for byte the JSON the project answers: no GraphQL, no ORM,
+no validation, no middleware. The project's speed is reported as a fraction of this one's.
+
+    uvicorn --factory bench.floor:app_from_env   # BENCH_FLOOR_DATABASE_URL=sqlite://... or postgres://...
+
+The statements are copied from what the project sends (the `tortoise.db_client` logger at DEBUG
+while each operation runs once); `python -m bench.run --check` proves the answers identical.
+When the project changes its SQL or its JSON, change this file the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import aiosqlite
+import asyncpg
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+ORDER = "UPDATED_AT_DESC"
+MESSAGE_ROLES = {"SYSTEM": "system", "USER": "user", "ASSISTANT": "assistant"}
+DEFAULT_NAME = "New Chat"
+ONE_TICK = timedelta(milliseconds=1)
+CHANNEL = "kalito_session_events"
+HEADERS = {"content-type": "application/json; charset=utf-8"}
+
+# The statements the project runs (placeholders in SQLite's style; $n for PostgreSQL).
+_SESSION_COLUMNS = '"id","name","model","recap","persona_id","saved","created_at","updated_at"'
+SQL_SESSION = f'SELECT {_SESSION_COLUMNS} FROM "sessions" WHERE "id"=? LIMIT ?'
+SQL_SAVED_PAGE = (
+    f'SELECT {_SESSION_COLUMNS} FROM "sessions" WHERE "saved"=? ORDER BY "updated_at" DESC,"id" DESC LIMIT ?'
+)
+SQL_ALL_FIRST_PAGE = f'SELECT {_SESSION_COLUMNS} FROM "sessions" ORDER BY "updated_at" DESC,"id" DESC LIMIT ?'
+SQL_ALL_PAGE_AFTER = (
+    f'SELECT {_SESSION_COLUMNS} FROM "sessions" WHERE "updated_at"<? OR ("updated_at"=? AND "id"<?) '
+    'ORDER BY "updated_at" DESC,"id" DESC LIMIT ?'
+)
+SQL_ALL_BEFORE_EXISTS = 'SELECT 1 FROM "sessions" WHERE "updated_at">? OR ("updated_at"=? AND "id">=?) LIMIT ?'
+SQL_MESSAGE_COUNTS = (
+    'SELECT "session_id" "session_id",COUNT("id") "count" FROM "messages" WHERE "session_id" IN ({}) '
+    'GROUP BY "session_id"'
+)
+SQL_PERSONAS = (
+    'SELECT "id","name","prompt","description","icon","category","default_model","is_default","created_at",'
+    '"updated_at" FROM "personas" WHERE "id" IN ({}) ORDER BY "name" ASC,"id" ASC'
+)
+SQL_PERSONA_EXISTS = 'SELECT 1 FROM "personas" WHERE "id"=? LIMIT ?'
+SQL_SESSION_EXISTS = 'SELECT 1 FROM "sessions" WHERE "id"=? LIMIT ?'
+SQL_INSERT_SESSION = (
+    'INSERT INTO "sessions" ("id","name","model","recap","saved","created_at","updated_at","persona_id") '
+    "VALUES (?,?,?,?,?,?,?,?)"
+)
+SQL_BUMP_SESSION = 'UPDATE "sessions" SET "updated_at"=? WHERE "id"=? AND "updated_at"=?'
+SQL_INSERT_MESSAGE = (
+    'INSERT INTO "messages" ("role","text","model","token_usage","created_at","session_id") VALUES (?,?,?,?,?,?)'
+)
+SQL_NOTIFY = (
+    "SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS t(payload, position) ORDER BY position"
+)
+
+
+def dollar_placeholders(sql: str) -> str:
+    """SQLite's `?` placeholders as PostgreSQL's `$1, $2, ...` (the statements hold no literal `?`)."""
+    parts = sql.split("?")
+    return "".join(part + (f"${index}" if index < len(parts) else "") for index, part in enumerate(parts, 1))
+
+
+def in_list(sql: str, count: int) -> str:
+    return sql.format(",".join("?" * count))
+
+
+def encode_cursor(value: str, row_id: str) -> str:
+    """models/pagination.py's encoding: base64url, unpadded, of [order, value, id] as compact JSON."""
+    return base64.urlsafe_b64encode(orjson.dumps([ORDER, value, row_id])).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    _, value, row_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    return datetime.fromisoformat(value).astimezone(UTC), row_id
+
+
+def now() -> datetime:
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def api_moment(moment: datetime) -> str:
+    """The DateTime scalar: UTC, milliseconds, Z."""
+    moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+def answer(data: dict[str, Any]) -> Response:
+    return Response(orjson.dumps({"data": data}), headers=HEADERS)
+
+
+class Rows:
+    """How one driver's values become the API's: SQLite holds timestamps as text (Tortoise
+    stores `isoformat(" ")`, always in UTC here), PostgreSQL hands back datetimes."""
+
+    @staticmethod
+    def moment_param(moment: datetime) -> Any:
+        return moment
+
+    @staticmethod
+    def api_time(value: Any) -> str:
+        return api_moment(value)
+
+    @staticmethod
+    def cursor_time(value: Any) -> str:
+        return str(value.isoformat())
+
+
+class SqliteRows(Rows):
+    @staticmethod
+    def moment_param(moment: datetime) -> Any:
+        return moment.isoformat(" ")
+
+    @staticmethod
+    def api_time(value: Any) -> str:
+        # "2025-01-01 00:01:07.501000+00:00", or without the fraction on a whole second
+        fraction = value[20:23] if value[19] == "." else "000"
+        return f"{value[:10]}T{value[11:19]}.{fraction}Z"
+
+    @staticmethod
+    def cursor_time(value: Any) -> str:
+        return f"{value[:10]}T{value[11:]}"
+
+
+class Database:
+    """The statements, on one driver. `fetch` runs one; `transaction` runs a block of them."""
+
+    rows: type[Rows] = Rows
+    notifies = False  # session events go out as NOTIFY inside the write's transaction
+
+    async def open(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def fetch(self, sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        raise NotImplementedError
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+        raise NotImplementedError
+
+
+class Transaction:
+    async def fetch(self, sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        raise NotImplementedError
+
+    async def execute(self, sql: str, params: Sequence[Any]) -> None:
+        raise NotImplementedError
+
+    async def insert_message(self, params: Sequence[Any]) -> int:
+        raise NotImplementedError
+
+    async def create_session_savepoint(self, params: Sequence[Any]) -> None:
+        raise NotImplementedError
+
+    async def notify(self, payloads: list[str]) -> None:
+        raise NotImplementedError
+
+
+class SqliteDatabase(Database):
+    """One aiosqlite connection, its statements one at a time behind a lock, and write
+    transactions that begin IMMEDIATE: what models/sqlite_backend.py does."""
+
+    rows = SqliteRows
+
+    def __init__(self, path: str, pragmas: dict[str, Any]) -> None:
+        self.path = path
+        self.pragmas = pragmas
+        self.lock = asyncio.Lock()
+        self.connection: aiosqlite.Connection | None = None
+
+    async def open(self) -> None:
+        self.connection = await aiosqlite.connect(self.path, isolation_level=None)
+        for pragma, value in self.pragmas.items():
+            await self.connection.execute(f"PRAGMA {pragma}={value}")
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            await self.connection.close()
+
+    async def fetch(self, sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        assert self.connection is not None
+        async with self.lock:
+            return cast(Sequence[Sequence[Any]], await self.connection.execute_fetchall(sql, params))
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        assert self.connection is not None
+        async with self.lock:
+            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteTransaction(self.connection)
+            except BaseException:
+                await self.connection.rollback()
+                raise
+            await self.connection.commit()
+
+
+class SqliteTransaction(Transaction):
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.connection = connection
+
+    async def fetch(self, sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        return cast(Sequence[Sequence[Any]], await self.connection.execute_fetchall(sql, params))
+
+    async def execute(self, sql: str, params: Sequence[Any]) -> None:
+        await self.connection.execute(sql, params)
+
+    async def insert_message(self, params: Sequence[Any]) -> int:
+        row = await self.connection.execute_insert(SQL_INSERT_MESSAGE, params)
+        assert row is not None
+        return int(row[0])
+
+    async def create_session_savepoint(self, params: Sequence[Any]) -> None:
+        await self.connection.execute("SAVEPOINT floor_create")
+        await self.connection.execute(SQL_INSERT_SESSION, params)
+        await self.connection.execute("RELEASE floor_create")
+
+
+# The PostgreSQL statements, converted once.
+PG = {sql: dollar_placeholders(sql) for sql in (
+    SQL_SESSION, SQL_SAVED_PAGE, SQL_ALL_FIRST_PAGE, SQL_ALL_PAGE_AFTER, SQL_ALL_BEFORE_EXISTS, SQL_PERSONA_EXISTS,
+    SQL_SESSION_EXISTS, SQL_INSERT_SESSION, SQL_BUMP_SESSION,
+)}  # fmt: skip
+PG_INSERT_MESSAGE = dollar_placeholders(SQL_INSERT_MESSAGE) + ' RETURNING "id"'
+
+
+def _pg(sql: str) -> str:
+    converted = PG.get(sql)
+    if converted is None:  # the IN (...) lists, one per length
+        converted = PG[sql] = dollar_placeholders(sql)
+    return converted
+
+
+class PostgresDatabase(Database):
+    """An asyncpg pool of 1 to 5 connections, Tortoise's default."""
+
+    notifies = True
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.pool: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        self.pool = await asyncpg.create_pool(self.url, min_size=1, max_size=5)
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+
+    async def fetch(self, sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        assert self.pool is not None
+        return cast(Sequence[Sequence[Any]], await self.pool.fetch(_pg(sql), *params))
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        assert self.pool is not None
+        async with self.pool.acquire() as connection, connection.transaction():
+            yield PostgresTransaction(connection)
+
+
+class PostgresTransaction(Transaction):
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def fetch(self, sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        return cast(Sequence[Sequence[Any]], await self.connection.fetch(_pg(sql), *params))
+
+    async def execute(self, sql: str, params: Sequence[Any]) -> None:
+        await self.connection.execute(_pg(sql), *params)
+
+    async def insert_message(self, params: Sequence[Any]) -> int:
+        return int(await self.connection.fetchval(PG_INSERT_MESSAGE, *params))
+
+    async def create_session_savepoint(self, params: Sequence[Any]) -> None:
+        async with self.connection.transaction():
+            await self.connection.execute(_pg(SQL_INSERT_SESSION), *params)
+
+    async def notify(self, payloads: list[str]) -> None:
+        await self.connection.execute(SQL_NOTIFY, CHANNEL, payloads)
+
+
+def open_database(url: str) -> Database:
+    """The project's connection settings for this URL (models/database.py's tortoise_config)."""
+    if url.startswith("sqlite://"):
+        pragmas = {"journal_mode": "WAL", "journal_size_limit": 16384, "foreign_keys": "ON"}
+        pragmas.update(synchronous="FULL", busy_timeout=10_000)
+        return SqliteDatabase(url.removeprefix("sqlite://"), pragmas)
+    return PostgresDatabase(url.replace("postgres://", "postgresql://", 1))
+
+
+class Floor:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+        self.rows = database.rows
+
+    def session_node(self, row: Sequence[Any]) -> dict[str, Any]:
+        api_time = self.rows.api_time
+        return {
+            "id": row[0],
+            "name": row[1],
+            "model": row[2],
+            "recap": row[3],
+            "personaId": row[4],
+            "saved": bool(row[5]),
+            "createdAt": api_time(row[6]),
+            "updatedAt": api_time(row[7]),
+        }
+
+    # --- reads ---------------------------------------------------------------------------
+
+    async def session(self, variables: dict[str, Any]) -> Response:
+        rows = await self.db.fetch(SQL_SESSION, [variables["id"], 2])
+        return answer({"session": self.session_node(rows[0]) if rows else None})
+
+    async def sessions(self, variables: dict[str, Any]) -> Response:
+        rows = await self.db.fetch(SQL_SAVED_PAGE, [True, 51])
+        cursor_time = self.rows.cursor_time
+        edges = [
+            {"cursor": encode_cursor(cursor_time(row[7]), row[0]), "node": self.session_node(row)} for row in rows[:50]
+        ]
+        return answer({"sessions": {"edges": edges, "pageInfo": page_info(edges, len(rows) > 50)}})
+
+    async def sessions_rich(self, variables: dict[str, Any]) -> Response:
+        fetched = await self.db.fetch(SQL_SAVED_PAGE, [True, 51])
+        rows = fetched[:50]
+        session_ids = [row[0] for row in rows]
+        counts: dict[str, int] = {}
+        if session_ids:
+            distinct = list(dict.fromkeys(session_ids))
+            counts = {
+                row[0]: row[1] for row in await self.db.fetch(in_list(SQL_MESSAGE_COUNTS, len(distinct)), distinct)
+            }
+        persona_ids = list(dict.fromkeys(row[4] for row in rows if row[4] is not None))
+        personas: dict[str, dict[str, Any]] = {}
+        if persona_ids:
+            for persona in await self.db.fetch(in_list(SQL_PERSONAS, len(persona_ids)), persona_ids):
+                personas[persona[0]] = {"id": persona[0], "name": persona[1]}
+        cursor_time, api_time = self.rows.cursor_time, self.rows.api_time
+        edges = [
+            {
+                "cursor": encode_cursor(cursor_time(row[7]), row[0]),
+                "node": {
+                    "id": row[0],
+                    "name": row[1],
+                    "updatedAt": api_time(row[7]),
+                    "messageCount": counts.get(row[0], 0),
+                    "persona": personas.get(row[4]) if row[4] is not None else None,
+                },
+            }
+            for row in rows
+        ]
+        return answer({"sessions": {"edges": edges, "pageInfo": page_info(edges, len(fetched) > 50)}})
+
+    async def page(self, variables: dict[str, Any]) -> Response:
+        after = variables.get("after")
+        size = 20
+        if after is None:
+            rows = await self.db.fetch(SQL_ALL_FIRST_PAGE, [size + 1])
+            has_previous = False
+        else:
+            moment, row_id = decode_cursor(after)
+            value = self.rows.moment_param(moment)
+            rows = await self.db.fetch(SQL_ALL_PAGE_AFTER, [value, value, row_id, size + 1])
+            has_previous = bool(await self.db.fetch(SQL_ALL_BEFORE_EXISTS, [value, value, row_id, 1]))
+        cursor_time, api_time = self.rows.cursor_time, self.rows.api_time
+        edges = [
+            {
+                "cursor": encode_cursor(cursor_time(row[7]), row[0]),
+                "node": {"id": row[0], "name": row[1], "updatedAt": api_time(row[7])},
+            }
+            for row in rows[:size]
+        ]
+        info = {
+            "hasNextPage": len(rows) > size,
+            "hasPreviousPage": has_previous,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+        }
+        return answer({"sessions": {"edges": edges, "pageInfo": info}})
+
+    # --- writes --------------------------------------------------------------------------
+
+    async def create_session(self, variables: dict[str, Any]) -> Response:
+        given = variables["input"]
+        persona_id = given.get("personaId")
+        if persona_id is not None and not await self.db.fetch(SQL_PERSONA_EXISTS, [persona_id, 1]):
+            return refusal(f"personaId names no persona: {persona_id!r}", "BAD_USER_INPUT")
+        moment = now()
+        stored = self.rows.moment_param(moment)
+        name = given.get("name") or DEFAULT_NAME
+        saved = bool(given.get("saved") or False)
+        async with self.db.transaction() as transaction:
+            await transaction.execute(
+                SQL_INSERT_SESSION, (given["id"], name, given.get("model"), None, saved, stored, stored, persona_id)
+            )
+            if self.db.notifies:
+                session = (given["id"], name, given.get("model"), None, persona_id, saved)
+                await transaction.notify([event_payload("CREATED", session, moment, moment)])
+        at = api_moment(moment)
+        node = {
+            "id": given["id"],
+            "name": name,
+            "model": given.get("model"),
+            "personaId": persona_id,
+            "saved": saved,
+            "createdAt": at,
+            "updatedAt": at,
+        }
+        return answer({"createSession": node})
+
+    async def append_message(self, variables: dict[str, Any]) -> Response:
+        given = variables["input"]
+        session_id = given["sessionId"]
+        role = MESSAGE_ROLES[given["role"]]
+        moment_param = self.rows.moment_param
+        async with self.db.transaction() as transaction:
+            if await transaction.fetch(SQL_SESSION_EXISTS, [session_id, 1]):
+                row = (await transaction.fetch(SQL_SESSION, [session_id, 2]))[0]
+                previous = row[7]
+                previous_moment = previous if isinstance(previous, datetime) else datetime.fromisoformat(previous)
+                moment = max(now(), previous_moment + ONE_TICK)
+                await transaction.execute(SQL_BUMP_SESSION, [moment_param(moment), session_id, previous])
+                kind, created = "UPDATED", row[6]
+                session = tuple(row[:6])
+            else:
+                moment = now()
+                stored = moment_param(moment)
+                await transaction.create_session_savepoint(
+                    (session_id, DEFAULT_NAME, None, None, False, stored, stored, None)
+                )
+                kind, created = "CREATED", moment
+                session = (session_id, DEFAULT_NAME, None, None, None, False)
+            message_id = await transaction.insert_message(
+                [role, given["text"], given.get("model"), given.get("tokenUsage"), moment_param(moment), session_id]
+            )
+            if self.db.notifies:
+                await transaction.notify([event_payload(kind, session, created, moment)])
+        node = {
+            "id": str(message_id),
+            "sessionId": session_id,
+            "role": given["role"],
+            "text": given["text"],
+            "createdAt": api_moment(moment),
+        }
+        return answer({"appendMessage": node})
+
+
+def page_info(edges: list[dict[str, Any]], has_next: bool) -> dict[str, Any]:
+    return {"hasNextPage": has_next, "endCursor": edges[-1]["cursor"] if edges else None}
+
+
+def refusal(message: str, code: str) -> Response:
+    return Response(orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}), headers=HEADERS)
+
+
+def event_payload(kind: str, session: Sequence[Any], created: datetime, updated: datetime) -> str:
+    """The NOTIFY payload of models/events.py, for a session row (id, name, model, recap,
+    persona_id, saved, ...) as this write committed it."""
+    row = {
+        "id": session[0],
+        "name": session[1],
+        "model": session[2],
+        "recap": session[3],
+        "persona_id": session[4],
+        "saved": bool(session[5]),
+        "created_at": created.isoformat(),
+        "updated_at": updated.isoformat(),
+    }
+    return orjson.dumps({"kind": kind, "sessionId": session[0], "session": row}).decode()
+
+
+def create_app(database_url: str) -> Starlette:
+    database = open_database(database_url)
+    floor = Floor(database)
+
+    def endpoint(handler: Callable[[dict[str, Any]], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            body = orjson.loads(await request.body())
+            return await handler(body.get("variables") or {})
+
+        return run
+
+    async def healthz(request: Request) -> Response:
+        return Response(b"ok")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await database.open()
+        try:
+            yield
+        finally:
+            await database.close()
+
+    handlers = {
+        "session": floor.session,
+        "sessions": floor.sessions,
+        "sessions-rich": floor.sessions_rich,
+        "page": floor.page,
+        "create-session": floor.create_session,
+        "append-message": floor.append_message,
+    }
+    routes = [Route(f"/floor/{key}", endpoint(handler), methods=["POST"]) for key, handler in handlers.items()]
+    routes.append(Route("/healthz", healthz, methods=["GET"]))
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def app_from_env() -> Starlette:
+    return create_app(os.environ["BENCH_FLOOR_DATABASE_URL"])
