@@ -8,7 +8,8 @@ the parameters alone (fixed seed, fixed dates), so a cached copy is reused when 
 this module's DATASET_VERSION and the list of migrations are the same:
 
 - SQLite: a file in the cache directory (~/.cache/kalito-bench by default);
-- PostgreSQL: a database `kalito_bench_<key>`, which each run copies as a TEMPLATE.
+- PostgreSQL: a database `kalito_bench_<sessions>_<messages>_<key>`, which each run copies as a
+  TEMPLATE.
 
 Each benchmark run works on a copy, so its writes never change the cached data.
 """
@@ -36,7 +37,7 @@ from bench.workloads import session_id
 from models.default_personas import DEFAULT_PERSONAS
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
-DATASET_VERSION = 1  # bump when the rows below change
+DATASET_VERSION = 2  # bump when the rows below change
 DEFAULT_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kalito-bench"
 # The server's maintenance database: new databases are created (and dropped) from it.
 DEFAULT_POSTGRES_URL = os.environ.get("KALITO_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -214,6 +215,7 @@ def session_and_message_rows(
     texts = [_sentence(rng, rng.randint(3, 90)) for _ in range(997)]
     recaps = [_sentence(rng, rng.randint(15, 90)) for _ in range(101)]
     counts = message_counts(spec, rng)
+    whole_seconds = {0, 1, spec.sessions - 2, spec.sessions - 1}
     sessions: list[tuple[object, ...]] = []
     spans: list[tuple[datetime, datetime]] = []
     for number in range(spec.sessions):
@@ -222,6 +224,9 @@ def session_and_message_rows(
         )
         updated = created + timedelta(milliseconds=rng.randrange(3 * 3600 * 1000)) if counts[number] else created
         saved = rng.random() < SAVED_SHARE
+        if number in whole_seconds:
+            # Stored without a fraction ("... 10:00:00+00:00"): on the first and the last pages.
+            created, updated, saved = created.replace(microsecond=0), updated.replace(microsecond=0), True
         name = f"{_sentence(rng, rng.randint(2, 5))[:-1]} #{number}" if saved else "New Chat"
         model = rng.choice(MODELS) if rng.random() < 0.9 else None
         recap = rng.choice(recaps) if saved and rng.random() < 0.25 else None
@@ -313,6 +318,8 @@ def ensure_sqlite(spec: DatasetSpec, cache_dir: Path = DEFAULT_CACHE_DIR, *, log
     if path.exists():
         return path
     cache_dir.mkdir(parents=True, exist_ok=True)
+    for stale in cache_dir.glob(f"kalito-bench-{spec.sessions}-{spec.messages}-*"):
+        stale.unlink()  # the same size, from an older schema or DATASET_VERSION (and its -wal, -shm)
     building = path.with_name(path.name + ".building")
     started = time.monotonic()
     if log:
@@ -353,6 +360,15 @@ async def _database_exists(server_url: str, name: str) -> bool:
         await connection.close()
 
 
+async def _databases_like(server_url: str, prefix: str) -> list[str]:
+    connection = await asyncpg.connect(server_url)
+    try:
+        rows = await connection.fetch("SELECT datname FROM pg_database WHERE starts_with(datname, $1)", prefix)
+        return [row["datname"] for row in rows]
+    finally:
+        await connection.close()
+
+
 async def _load_postgres(database_url: str, spec: DatasetSpec) -> None:
     sessions, messages = session_and_message_rows(spec)
     connection = await asyncpg.connect(database_url)
@@ -389,9 +405,13 @@ def ensure_postgres(spec: DatasetSpec, server_url: str = DEFAULT_POSTGRES_URL, *
 
     Built under another name and renamed at the end: a database with the final name is complete.
     """
-    name = f"kalito_bench_{spec.key()}"
+    prefix = f"kalito_bench_{spec.sessions}_{spec.messages}_"
+    name = prefix + spec.key()
     if asyncio.run(_database_exists(server_url, name)):
         return name
+    # The same size, from an older schema or DATASET_VERSION: not worth its disk space.
+    for stale in asyncio.run(_databases_like(server_url, prefix)):
+        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{stale}" WITH (FORCE)'))
     building = f"{name}_building"
     started = time.monotonic()
     if log:
