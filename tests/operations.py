@@ -12,24 +12,25 @@ query Sessions(
 }
 """
 
+
+def session_writes(fields: str) -> tuple[str, str, str, str]:
+    """The createSession, updateSession, saveSession and touchSession documents, each answering
+    `fields` of the session."""
+    return (
+        f"mutation Create($input: CreateSessionInput!) {{ createSession(input: $input) {{ {fields} }} }}",
+        f"mutation Update($input: UpdateSessionInput!) {{ updateSession(input: $input) {{ {fields} }} }}",
+        f"""mutation Save($id: ID!, $name: String, $recap: String) {{
+  saveSession(id: $id, name: $name, recap: $recap) {{ {fields} }}
+}}""",
+        f"""mutation Touch($id: ID, $model: String, $personaId: ID) {{
+  touchSession(id: $id, model: $model, personaId: $personaId) {{ {fields} }}
+}}""",
+    )
+
+
 # The session writes, each answering the session's fields as a SessionEvent carries them.
 SESSION_FIELDS = "id name model recap saved personaId createdAt updatedAt messageCount persona { id name }"
-CREATE_SESSION = f"""
-mutation Create($input: CreateSessionInput!) {{ createSession(input: $input) {{ {SESSION_FIELDS} }} }}
-"""
-UPDATE_SESSION = f"""
-mutation Update($input: UpdateSessionInput!) {{ updateSession(input: $input) {{ {SESSION_FIELDS} }} }}
-"""
-SAVE_SESSION = f"""
-mutation Save($id: ID!, $name: String, $recap: String) {{
-  saveSession(id: $id, name: $name, recap: $recap) {{ {SESSION_FIELDS} }}
-}}
-"""
-TOUCH_SESSION = f"""
-mutation Touch($id: ID, $model: String, $personaId: ID) {{
-  touchSession(id: $id, model: $model, personaId: $personaId) {{ {SESSION_FIELDS} }}
-}}
-"""
+CREATE_SESSION, UPDATE_SESSION, SAVE_SESSION, TOUCH_SESSION = session_writes(SESSION_FIELDS)
 APPEND_MESSAGE = "mutation Say($input: AppendMessageInput!) { appendMessage(input: $input) { id sessionId createdAt } }"
 DELETE_SESSION = "mutation Delete($id: ID!) { deleteSession(id: $id) }"
 DELETE_SESSIONS = "mutation DeleteMany($ids: [ID!]!) { deleteSessions(ids: $ids) }"

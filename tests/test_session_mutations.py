@@ -10,6 +10,7 @@ import pytest
 
 import models
 from settings import Settings
+from tests.operations import session_writes
 
 SESSION_FIELDS = "id name model recap personaId saved createdAt updatedAt"
 
@@ -18,21 +19,7 @@ mutation ($input: CreateSessionInput!) {{
   createSession(input: $input) {{ {SESSION_FIELDS} persona {{ id }} }}
 }}
 """
-UPDATE_SESSION = f"""
-mutation ($input: UpdateSessionInput!) {{
-  updateSession(input: $input) {{ {SESSION_FIELDS} }}
-}}
-"""
-SAVE_SESSION = f"""
-mutation ($id: ID!, $name: String, $recap: String) {{
-  saveSession(id: $id, name: $name, recap: $recap) {{ {SESSION_FIELDS} }}
-}}
-"""
-TOUCH_SESSION = f"""
-mutation ($id: ID, $model: String, $personaId: ID) {{
-  touchSession(id: $id, model: $model, personaId: $personaId) {{ {SESSION_FIELDS} }}
-}}
-"""
+_, UPDATE_SESSION, SAVE_SESSION, TOUCH_SESSION = session_writes(SESSION_FIELDS)
 DELETE_SESSION = "mutation ($id: ID!) { deleteSession(id: $id) }"
 DELETE_SESSIONS = "mutation ($ids: [ID!]!) { deleteSessions(ids: $ids) }"
 PURGE = "mutation ($idleSeconds: Int) { purgeEphemeralSessions(idleSeconds: $idleSeconds) }"
