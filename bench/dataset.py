@@ -23,8 +23,6 @@ import os
 import random
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ import asyncpg
 
 from bench.workloads import session_id
 from models.default_personas import DEFAULT_PERSONAS
+from tests.databases import run_migrate_command
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 DATASET_VERSION = 2  # bump when the rows below change
@@ -273,13 +272,7 @@ def sqlite_moment(moment: datetime) -> str:
 
 def migrate(database_url: str) -> None:
     """The schema, made as a deployment makes it."""
-    result = subprocess.run(
-        [sys.executable, "-m", "cli", "migrate"],
-        cwd=REPOSITORY_ROOT,
-        env={**os.environ, "KALITO_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-    )
+    result = run_migrate_command(database_url)
     if result.returncode != 0:
         raise RuntimeError(f"`python -m cli migrate` failed:\n{result.stdout}{result.stderr}")
 

@@ -18,10 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,8 +26,8 @@ from pathlib import Path
 import httpx
 import websockets
 
-from tests.databases import POSTGRES_AVAILABLE, throwaway_postgres_database
-from tests.live_server import REPOSITORY_ROOT, live_server, live_server_process
+from tests.databases import POSTGRES_AVAILABLE, migrated_postgres_database
+from tests.live_server import live_server, live_server_process
 
 SUBSCRIBE = "subscription { sessionEvents { kind sessionId session { updatedAt } } }"
 RENAME = "mutation Rename($id: ID!, $name: String!) { saveSession(id: $id, name: $name) { updatedAt } }"
@@ -112,16 +109,6 @@ def describe(name: str, samples: tuple[list[float], list[float]]) -> str:
     return f"{name:<30} ack->event {percentiles(after_ack)} | sent->event {percentiles(after_send)}"
 
 
-def migrate(database_url: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "cli", "migrate"],
-        cwd=REPOSITORY_ROOT,
-        env={**os.environ, "KALITO_DATABASE_URL": database_url},
-        check=True,
-        capture_output=True,
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mutations", type=int, default=500)
@@ -142,8 +129,7 @@ def main() -> None:
         if not POSTGRES_AVAILABLE:
             print("PostgreSQL does not answer: cross-process latency not measured")
             return
-        with throwaway_postgres_database() as database_url:
-            migrate(database_url)
+        with migrated_postgres_database() as database_url:
             postgres = {**quiet, "KALITO_DATABASE_URL": database_url}
             with live_server(postgres, log_dir) as first, live_server(postgres, log_dir) as second:
                 print(describe("in one process (PostgreSQL)", asyncio.run(latencies(first, first, args.mutations))))

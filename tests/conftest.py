@@ -22,6 +22,7 @@ from models.database import apps_config
 from server import create_app
 from settings import Settings
 from tests.databases import (
+    EACH_DATABASE,
     POSTGRES_AVAILABLE,
     POSTGRES_URL,
     drop_postgres_database,
@@ -32,15 +33,7 @@ if os.environ.get("KALITO_REQUIRE_POSTGRES") == "1" and not POSTGRES_AVAILABLE:
     raise RuntimeError(f"KALITO_REQUIRE_POSTGRES=1 but PostgreSQL does not answer at {POSTGRES_URL}")
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgres",
-            marks=pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="PostgreSQL does not answer"),
-        ),
-    ]
-)
+@pytest.fixture(params=EACH_DATABASE)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite://{tmp_path / 'kalito.db'}"

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import asyncpg
+import pytest
 
 POSTGRES_URL = os.environ.get("KALITO_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 
@@ -29,6 +30,9 @@ def postgres_answers() -> bool:
 
 
 POSTGRES_AVAILABLE = postgres_answers()
+ON_POSTGRES = pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="PostgreSQL does not answer")
+# The parameters of a fixture whose tests run on each database.
+EACH_DATABASE = ["sqlite", pytest.param("postgres", marks=ON_POSTGRES)]
 
 
 def postgres_url_for(database: str) -> str:
@@ -58,12 +62,36 @@ def throwaway_postgres_database() -> Iterator[str]:
         asyncio.run(drop_postgres_database(name))
 
 
+def run_migrate_command(database_url: str) -> subprocess.CompletedProcess[str]:
+    """`kalito-graphql migrate` on `database_url`, in a process of its own, as a deployment runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "migrate"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "KALITO_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 @contextlib.contextmanager
 def migrated_postgres_database() -> Iterator[str]:
     """A throwaway database with the schema up to date, as a deployment migrates it before it
     starts servers on PostgreSQL (they refuse a schema that is behind). Migrated in a process of
     its own, so that no Tortoise state of the migration stays in the test process."""
-    script = "import asyncio, sys, models.database as d; asyncio.run(d.migrate_database(sys.argv[1]))"
     with throwaway_postgres_database() as database_url:
-        subprocess.run([sys.executable, "-c", script, database_url], cwd=Path(__file__).parent.parent, check=True)
+        migrated = run_migrate_command(database_url)
+        if migrated.returncode != 0:
+            raise RuntimeError(f"`kalito-graphql migrate` failed:\n{migrated.stdout}{migrated.stderr}")
         yield database_url
+
+
+@contextlib.contextmanager
+def server_database(kind: str, folder: Path) -> Iterator[str]:
+    """The URL of a fresh database a server process can start on: a SQLite file in `folder`
+    (the server migrates it), or a throwaway PostgreSQL database migrated beforehand."""
+    if kind == "sqlite":
+        yield f"sqlite://{folder / 'kalito.db'}"
+    else:
+        with migrated_postgres_database() as database_url:
+            yield database_url

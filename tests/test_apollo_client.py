@@ -8,7 +8,6 @@ one session's events over WebSocket (GraphQLWsLink) while writing to it over HTT
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.databases import POSTGRES_AVAILABLE, migrated_postgres_database
+from tests.databases import EACH_DATABASE, server_database
 from tests.live_server import live_server
 
 APOLLO_DIR = Path(__file__).resolve().parent / "e2e" / "apollo"
@@ -35,19 +34,12 @@ def apollo_packages() -> Path:
     return APOLLO_DIR
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgres", marks=pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="no PostgreSQL")),
-    ]
-)
+@pytest.fixture(params=EACH_DATABASE)
 def server_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    database = (
-        migrated_postgres_database()
-        if request.param == "postgres"
-        else contextlib.nullcontext(f"sqlite://{tmp_path / 'kalito.db'}")
-    )
-    with database as database_url, live_server({"KALITO_DATABASE_URL": database_url}, tmp_path) as url:
+    with (
+        server_database(request.param, tmp_path) as database_url,
+        live_server({"KALITO_DATABASE_URL": database_url}, tmp_path) as url,
+    ):
         yield url
 
 

@@ -12,13 +12,12 @@ import asyncio
 from pathlib import Path
 
 import httpx
-import pytest
 
 from bench import dataset
 from bench.check import check_equivalence, compare, normalise, statement_differences
 from bench.run import page_position, servers
 from bench.workloads import APPEND_MESSAGE, CREATE_SESSION, SESSION, workloads
-from tests.databases import POSTGRES_AVAILABLE, throwaway_postgres_database
+from tests.databases import ON_POSTGRES, throwaway_postgres_database
 
 TINY = dataset.DatasetSpec(sessions=120, messages=900)
 
@@ -40,7 +39,7 @@ def test_the_floor_answers_as_the_project_on_sqlite(tmp_path: Path) -> None:
     assert_floor_answers_as_the_project(f"sqlite://{database}", tmp_path)
 
 
-@pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="PostgreSQL does not answer")
+@ON_POSTGRES
 def test_the_floor_answers_as_the_project_on_postgres(tmp_path: Path) -> None:
     with throwaway_postgres_database() as database_url:
         dataset.build_postgres(database_url, TINY)

@@ -21,7 +21,7 @@ import pytest
 
 import models
 from tests.conftest import GraphQLClient
-from tests.databases import POSTGRES_AVAILABLE, migrated_postgres_database
+from tests.databases import EACH_DATABASE, server_database
 from tests.live_server import live_server
 
 WRITERS = 20
@@ -70,20 +70,11 @@ async def test_concurrent_updates_with_the_same_expected_updated_at_have_exactly
 # --- real server processes, one connection per writer ----------------------------------------
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgres", marks=pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="PostgreSQL does not answer")),
-    ]
-)
+@pytest.fixture(params=EACH_DATABASE)
 def two_servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[str]]:
     """Two server processes on one database (the first makes the tables before the second starts)."""
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            database_url = f"sqlite://{tmp_path / 'kalito.db'}"
-        else:
-            database_url = stack.enter_context(migrated_postgres_database())
-        env = {"KALITO_DATABASE_URL": database_url}
+        env = {"KALITO_DATABASE_URL": stack.enter_context(server_database(request.param, tmp_path))}
         yield [stack.enter_context(live_server(env, tmp_path)) for _ in range(2)]
 
 

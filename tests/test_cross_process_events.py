@@ -13,12 +13,12 @@ from urllib.parse import urlparse
 import asyncpg
 import pytest
 
-from tests.databases import POSTGRES_AVAILABLE, POSTGRES_URL, migrated_postgres_database
+from tests.databases import ON_POSTGRES, POSTGRES_URL, migrated_postgres_database
 from tests.live_server import live_server
 from tests.operations import CREATE_SESSION, TOUCH_SESSION
 from tests.ws_client import connected, http_graphql
 
-pytestmark = pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="PostgreSQL does not answer")
+pytestmark = ON_POSTGRES
 
 LISTENERS = """
 SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'kalito-events'

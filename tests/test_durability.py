@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.databases import POSTGRES_AVAILABLE, migrated_postgres_database
+from tests.databases import EACH_DATABASE, server_database
 from tests.live_server import live_server, live_server_process
 
 WRITERS = 6
@@ -64,18 +64,10 @@ class Run:
     killed: bool = False
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgres", marks=pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="PostgreSQL does not answer")),
-    ]
-)
-def server_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite://{tmp_path / 'kalito.db'}"
-    else:
-        with migrated_postgres_database() as url:
-            yield url
+@pytest.fixture(params=EACH_DATABASE)
+def database_for_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with server_database(request.param, tmp_path) as url:
+        yield url
 
 
 async def send(client: httpx.AsyncClient, run: Run, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -146,9 +138,9 @@ def sqlite_integrity(database_url: str) -> str:
 
 
 def test_every_acknowledged_write_survives_a_sigkill_in_the_middle_of_writes(
-    server_database: str, tmp_path: Path
+    database_for_server: str, tmp_path: Path
 ) -> None:
-    env = {"KALITO_DATABASE_URL": server_database}
+    env = {"KALITO_DATABASE_URL": database_for_server}
     run = Run(kill_after=random.randrange(40, 160))
 
     with live_server_process(env, tmp_path) as server:
@@ -158,8 +150,8 @@ def test_every_acknowledged_write_survives_a_sigkill_in_the_middle_of_writes(
     context = f"killed after {run.acknowledged} acknowledgements (planned {run.kill_after})"
     assert run.killed, f"the writers finished before the kill: {context}"
     assert run.in_flight_at_kill > 0, f"no write was in flight at the kill: {context}"
-    if server_database.startswith("sqlite"):
-        assert sqlite_integrity(server_database) == "ok", context
+    if database_for_server.startswith("sqlite"):
+        assert sqlite_integrity(database_for_server) == "ok", context
 
     with live_server(env, tmp_path) as url:
         for session_id, acknowledged in run.sessions.items():
@@ -175,5 +167,5 @@ def test_every_acknowledged_write_survives_a_sigkill_in_the_middle_of_writes(
                 assert stored["updatedAt"] >= acknowledged.updated_at, f"{session_id}; {context}"
                 assert stored["name"] in {acknowledged.name, acknowledged.in_flight_name}, f"{session_id}; {context}"
 
-    if server_database.startswith("sqlite"):
-        assert sqlite_integrity(server_database) == "ok"
+    if database_for_server.startswith("sqlite"):
+        assert sqlite_integrity(database_for_server) == "ok"

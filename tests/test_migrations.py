@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import pkgutil
 import sqlite3
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -44,20 +41,20 @@ from models.default_personas import DEFAULT_PERSONAS
 from models.session import Session, SessionFilter, SessionOrder
 from tests import pre_migration_schema
 from tests.databases import (
-    POSTGRES_AVAILABLE,
+    ON_POSTGRES,
     drop_postgres_database,
     postgres_url_for,
+    run_migrate_command,
     run_on_postgres_server,
     throwaway_postgres_database,
 )
-from tests.live_server import REPOSITORY_ROOT, live_server
+from tests.live_server import live_server
 
 # The committed history, in order (the migration files are numbered).
 HISTORY = sorted(name for _, name, is_package in pkgutil.iter_modules(models.migrations.__path__) if not is_package)
 AFTER_FIRST = HISTORY[1:]
 TABLES = ("personas", "sessions", "messages")
 HISTORY_TABLE = "tortoise_migrations"
-ON_POSTGRES = pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="PostgreSQL does not answer")
 
 
 # --- databases -------------------------------------------------------------------------------
@@ -406,15 +403,8 @@ async def _refuses_a_schema_behind(database_url: str) -> None:
         assert await pending_migrations() == AFTER_FIRST
 
 
-def run_migrate_command(database_url: str) -> list[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "cli", "migrate"],
-        cwd=REPOSITORY_ROOT,
-        env={**os.environ, "KALITO_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def migrate_command_lines(database_url: str) -> list[str]:
+    done = run_migrate_command(database_url)
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()
 
@@ -427,8 +417,8 @@ def test_the_migrate_command_builds_a_fresh_database_then_finds_nothing_to_do(ki
         else contextlib.nullcontext(f"sqlite://{tmp_path / 'kalito.db'}")
     )
     with database as database_url:
-        assert run_migrate_command(database_url) == [f"applied {name}" for name in HISTORY]
-        assert run_migrate_command(database_url) == ["the schema is up to date: nothing to apply"]
+        assert migrate_command_lines(database_url) == [f"applied {name}" for name in HISTORY]
+        assert migrate_command_lines(database_url) == ["the schema is up to date: nothing to apply"]
 
 
 async def at_first_migration_with_rows(database_url: str) -> dict[str, list[dict[str, Any]]]:
@@ -456,7 +446,7 @@ def test_the_server_on_postgresql_refuses_to_start_behind_and_says_to_run_migrat
         assert all(name in log for name in AFTER_FIRST), log
         assert asyncio.run(state_of(database_url)) == (AFTER_FIRST, before), "the server must not migrate"
 
-        run_migrate_command(database_url)
+        migrate_command_lines(database_url)
         with live_server(env, tmp_path) as url:
             assert httpx.get(f"{url}/healthz").status_code == 200
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.databases import POSTGRES_AVAILABLE, migrated_postgres_database
+from tests.databases import ON_POSTGRES, migrated_postgres_database
 from tests.live_server import live_server
 
 CREATE = """
@@ -43,7 +43,7 @@ def test_uvicorn_serves_graphiql_health_and_the_default_personas(tmp_path: Path)
     assert journal == "wal"
 
 
-@pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="PostgreSQL does not answer")
+@ON_POSTGRES
 def test_uvicorn_serves_on_postgresql(tmp_path: Path) -> None:
     with (
         migrated_postgres_database() as database_url,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.databases import POSTGRES_AVAILABLE, migrated_postgres_database
+from tests.databases import EACH_DATABASE, server_database
 from tests.live_server import live_server
 from tests.operations import (
     APPEND_MESSAGE,
@@ -33,28 +33,15 @@ from tests.ws_client import GraphQLWebSocket, HTTPGraphQL, connected, http_graph
 STALE = "2000-01-01T00:00:00.000Z"
 
 
-@pytest.fixture(
-    scope="module",
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgres",
-            marks=pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="PostgreSQL does not answer"),
-        ),
-    ],
-)
+@pytest.fixture(scope="module", params=EACH_DATABASE)
 def live_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server process on a fresh SQLite file or PostgreSQL database, for the whole module."""
     log_dir = tmp_path_factory.mktemp(f"live-{request.param}")
-    if request.param == "sqlite":
-        with live_server({"KALITO_DATABASE_URL": f"sqlite://{log_dir / 'kalito.db'}"}, log_dir) as url:
-            yield url
-    else:
-        with (
-            migrated_postgres_database() as database_url,
-            live_server({"KALITO_DATABASE_URL": database_url}, log_dir) as url,
-        ):
-            yield url
+    with (
+        server_database(request.param, log_dir) as database_url,
+        live_server({"KALITO_DATABASE_URL": database_url}, log_dir) as url,
+    ):
+        yield url
 
 
 @pytest.fixture

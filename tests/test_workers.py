@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.databases import POSTGRES_AVAILABLE, migrated_postgres_database
+from tests.databases import EACH_DATABASE, server_database
 from tests.live_server import live_server
 from tests.operations import APPEND_MESSAGE, CREATE_SESSION, UPDATE_SESSION
 
@@ -31,25 +31,13 @@ query Messages($id: ID!, $after: String) {
 """
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgres",
-            marks=pytest.mark.skipif(not POSTGRES_AVAILABLE, reason="PostgreSQL does not answer"),
-        ),
-    ]
-)
+@pytest.fixture(params=EACH_DATABASE)
 def two_workers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        with live_server({"KALITO_DATABASE_URL": f"sqlite://{tmp_path / 'kalito.db'}"}, tmp_path, SERVE) as url:
-            yield url
-    else:
-        with (
-            migrated_postgres_database() as database_url,
-            live_server({"KALITO_DATABASE_URL": database_url}, tmp_path, SERVE) as url,
-        ):
-            yield url
+    with (
+        server_database(request.param, tmp_path) as database_url,
+        live_server({"KALITO_DATABASE_URL": database_url}, tmp_path, SERVE) as url,
+    ):
+        yield url
 
 
 def fresh_connections() -> httpx.AsyncClient:
