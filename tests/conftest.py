@@ -3,6 +3,7 @@ and an HTTP client that drives the app through ASGI."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -75,7 +76,10 @@ class GraphQLClient:
     http: httpx.AsyncClient
 
     async def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}})
+        # Encoded as a browser's JSON.stringify does: a lone surrogate travels as a \uXXXX escape
+        # (httpx's own encoder would refuse to send it, so such inputs never reached the server).
+        body = json.dumps({"query": query, "variables": variables or {}})
+        response = await self.http.post("/graphql", content=body, headers={"content-type": "application/json"})
         assert response.headers["content-type"].startswith("application/json"), response.text
         return response.json()
 
