@@ -40,8 +40,8 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "0").strip().lower()
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name, "1" if default else "0").strip().lower()
     if raw in ("1", "true", "yes", "on"):
         return True
     if raw in ("", "0", "false", "no", "off"):
@@ -67,12 +67,18 @@ class Settings:
     ephemeral_ttl_seconds: int = 86_400
     purge_interval_seconds: int = 300
     production: bool = False
+    # The fast path for documents seen before (schema/plans.py); off, strawberry runs everything.
+    compiled_operations: bool = True
     api_token: str | None = field(default=None, repr=False)
     cors_origins: tuple[str, ...] = ()
     # Request limits (schema/limits.py, web/body_limit.py). This schema's deepest query is 6
     # levels (sessions > edges > node > messages > edges > node); introspection adds no depth.
     max_query_depth: int = 10
     max_aliases: int = 30
+    # Over GraphiQL's introspection query (226 fields), ten times the Apollo Client flow's widest
+    # operation (24), under graphql-cop's 500 duplicated `__typename`s; validating 300 fields
+    # takes up to 50 ms, 500 up to 250 ms (OverlappingFieldsCanBeMergedRule is quadratic).
+    max_fields: int = 300
     max_tokens: int = 15_000  # Apollo Router's default
     max_directives: int = 50
     # A 100,000-character message, every character an escaped astral one, is ~1.2 MB of JSON.
@@ -103,10 +109,12 @@ class Settings:
             ephemeral_ttl_seconds=_int(env, "KALITO_EPHEMERAL_TTL_SECONDS", cls.ephemeral_ttl_seconds),
             purge_interval_seconds=_int(env, "KALITO_PURGE_INTERVAL_SECONDS", cls.purge_interval_seconds, minimum=1),
             production=_flag(env, "KALITO_PRODUCTION"),
+            compiled_operations=_flag(env, "KALITO_COMPILED_OPERATIONS", cls.compiled_operations),
             api_token=env.get("KALITO_API_TOKEN") or None,
             cors_origins=_origins(env, "KALITO_CORS_ORIGINS"),
             max_query_depth=_int(env, "KALITO_MAX_QUERY_DEPTH", cls.max_query_depth, minimum=1),
             max_aliases=_int(env, "KALITO_MAX_ALIASES", cls.max_aliases),
+            max_fields=_int(env, "KALITO_MAX_FIELDS", cls.max_fields, minimum=1),
             max_tokens=_int(env, "KALITO_MAX_TOKENS", cls.max_tokens, minimum=1),
             max_directives=_int(env, "KALITO_MAX_DIRECTIVES", cls.max_directives),
             max_body_bytes=_int(env, "KALITO_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1),

@@ -1,5 +1,6 @@
-"""Request limits: document depth, aliases, tokens and directives (one error each, before
-validation), batches, body size, the query time limit, and production's silence about names.
+"""Request limits: document depth, aliases, fields, tokens, directives and a directive repeated at one
+location (one error each, before validation), batches, body size, the query time limit, and
+production's silence about names.
 
 Refusals that never reach the database run on SQLite only (`SQLITE_ONLY`); whatever executes
 runs on SQLite and PostgreSQL.
@@ -19,11 +20,13 @@ from typing import Any
 
 import httpx
 import pytest
-from graphql import get_introspection_query
+from graphql import get_introspection_query, parse
 from tortoise import connections
 
 import models
+from models.default_personas import DEFAULT_PERSONAS
 from schema import OperationRecord
+from schema.limits import measure
 from server import create_app
 from settings import Settings
 from tests.live_server import live_server
@@ -100,8 +103,9 @@ async def test_depth_is_checked_before_validation(client_with: ClientFactory) ->
 
 
 @SQLITE_ONLY
-async def test_graphiqls_introspection_query_passes_the_depth_limit(client_with: ClientFactory) -> None:
-    # graphql-core's fullest introspection query is 14 levels deep; introspection adds no depth.
+async def test_graphiqls_introspection_query_passes_the_depth_and_field_limits(client_with: ClientFactory) -> None:
+    # graphql-core's fullest introspection query is 14 levels deep (introspection adds no depth)
+    # and has 230 fields with its fragments spread (the default field limit is 300).
     query = get_introspection_query(
         descriptions=True,
         specified_by_url=True,
@@ -150,26 +154,101 @@ async def test_aliases_count_wherever_their_fragment_is_spread(client_with: Clie
 
 
 @SQLITE_ONLY
-async def test_fragments_spreading_fragments_are_measured_in_linear_time(client_with: ClientFactory) -> None:
-    # Each fragment spreads the next twice: 2**40 aliases. A limiter that walks a fragment again
+@pytest.mark.parametrize(("leaf", "counted"), [("a: __typename", "aliases"), ("__typename", "fields")])
+async def test_fragments_spreading_fragments_are_measured_in_linear_time(
+    client_with: ClientFactory, leaf: str, counted: str
+) -> None:
+    # Each fragment spreads the next twice: 2**40 leaves. A limiter that walks a fragment again
     # at every spread (strawberry's) never finishes this 500-token document.
     links = 40
     query = "{ ...F0 }\n" + "\n".join(
         f"fragment F{index} on Query {{ ...F{index + 1} ...F{index + 1} }}" for index in range(links)
     )
-    query += f"\nfragment F{links} on Query {{ a: __typename }}"
+    query += f"\nfragment F{links} on Query {{ {leaf} }}"
     async with client_with() as http:
-        assert f"{2**links} aliases" in refusal(await post(http, query))
+        assert f"{2**links} {counted}" in refusal(await post(http, query))
+
+
+CYCLE_OF_TWO = "fragment A on Query { a: __typename ...B } fragment B on Query { b: __typename ...A }"
+SELF_SPREAD = "fragment A on Query { __typename ...A }"
+# A reaches the cycle C, D without being in it.
+CHAIN_TO_A_CYCLE = """
+fragment A on Query { ...B }
+fragment B on Query { __typename ...C }
+fragment C on Query { ...D }
+fragment D on Query { ...C }
+"""
 
 
 @SQLITE_ONLY
-async def test_a_fragment_cycle_is_left_to_validation(client_with: ClientFactory) -> None:
-    query = "{ ...A } fragment A on Query { a: __typename ...B } fragment B on Query { b: __typename ...A }"
+@pytest.mark.parametrize(
+    ("fragments", "message"),
+    [
+        pytest.param(CYCLE_OF_TWO, "The fragments A, B form a cycle (A → B → A).", id="two-fragments"),
+        pytest.param(SELF_SPREAD, "The fragment A forms a cycle (A → A).", id="self-spread"),
+        pytest.param(CHAIN_TO_A_CYCLE, "The fragments C, D form a cycle (C → D → C).", id="reached-through-a-chain"),
+    ],
+)
+async def test_a_fragment_cycle_is_refused_before_validation_naming_it(
+    client_with: ClientFactory, fragments: str, message: str
+) -> None:
+    # Refused as a cycle in so many words: graphql-core's NoFragmentCyclesRule says "Cannot
+    # spread fragment 'A' within itself via 'B'.", which vamp-graphql-audit takes for a server
+    # that accepts cyclic fragments (CRITICAL).
     async with client_with() as http:
-        body = await post(http, query)
-    assert "data" not in body
-    assert [error["extensions"]["code"] for error in body["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
-    assert "within itself" in body["errors"][0]["message"]
+        assert refusal(await post(http, "{ ...A } " + fragments)) == message
+
+
+@SQLITE_ONLY
+async def test_a_thousand_spreads_of_a_cycle_get_one_error(client_with: ClientFactory) -> None:
+    # One error naming the cycle, not the alias limit that a and b, counted at each spread, pass.
+    query = "{ " + "...A " * 1000 + "} " + CYCLE_OF_TWO
+    async with client_with() as http:
+        assert refusal(await post(http, query)) == "The fragments A, B form a cycle (A → B → A)."
+
+
+# --- fields -----------------------------------------------------------------------------------
+
+
+def repeated_typenames(count: int, around: str = "{ %s }") -> str:
+    return around % " ".join(["__typename"] * count)
+
+
+@SQLITE_ONLY
+async def test_graphql_cops_field_duplication_gets_one_error(client_with: ClientFactory) -> None:
+    # graphql-cop's "Field Duplication" check: 500 times `__typename`, answered before this limit.
+    async with client_with() as http:
+        assert refusal(await post(http, repeated_typenames(500))) == "The document has 500 fields; the limit is 300."
+
+
+@SQLITE_ONLY
+async def test_fields_up_to_the_default_limit_are_answered(client_with: ClientFactory) -> None:
+    async with client_with() as http:
+        assert "301 fields" in refusal(await post(http, repeated_typenames(301)))
+        assert await post(http, repeated_typenames(300)) == {"data": {"__typename": "Query"}}
+
+
+@SQLITE_ONLY
+async def test_introspection_fields_count_like_any_others(client_with: ClientFactory) -> None:
+    # Not bounded by graphql-core's MaxIntrospectionDepthRule, unlike introspection's depth.
+    async with client_with() as http:
+        assert "302 fields" in refusal(await post(http, repeated_typenames(301, "{ __schema { %s } }")))
+
+
+# Fragments spread three times, one inside the other: 3 root fields + 3 * (name + id) = 9.
+FIELDS_THROUGH_FRAGMENTS = """
+{ a: personas { ...Persona } b: personas { ...Persona } c: personas { ...Persona } }
+fragment Persona on Persona { name ...Id }
+fragment Id on Persona { id }
+"""
+
+
+async def test_fields_count_wherever_their_fragment_is_spread(client_with: ClientFactory) -> None:
+    personas = [{"name": persona["name"], "id": persona["id"]} for persona in DEFAULT_PERSONAS]
+    async with client_with(max_fields=8) as http:
+        assert "9 fields" in refusal(await post(http, FIELDS_THROUGH_FRAGMENTS))
+    async with client_with(max_fields=9) as http:
+        assert await post(http, FIELDS_THROUGH_FRAGMENTS) == {"data": {"a": personas, "b": personas, "c": personas}}
 
 
 # --- directives -------------------------------------------------------------------------------
@@ -189,6 +268,68 @@ async def test_directives_up_to_the_limit_run(client_with: ClientFactory) -> Non
     async with client_with(max_directives=3) as http:
         assert await post(http, within) == {"data": {"a0": "Query", "a1": "Query", "a2": "Query"}}
         assert "4 directives" in refusal(await post(http, within.replace("}", "x: __typename @skip(if: false) }")))
+
+
+def repeated(name: str) -> str:
+    return f"The directive @{name} is repeated at one location; it may appear once per location."
+
+
+@SQLITE_ONLY
+async def test_graphql_cops_directive_overloading_gets_one_error(client_with: ClientFactory) -> None:
+    # graphql-cop's "Directive Overloading" check: validation answers ten "Unknown directive".
+    async with client_with() as http:
+        assert refusal(await post(http, "query { __typename " + "@aa" * 10 + " }")) == repeated("aa")
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("query Q @aa @aa { __typename }", id="operation"),
+        pytest.param("query Q($v: Int @aa @aa) { __typename }", id="variable-definition"),
+        pytest.param("{ __typename @aa @aa }", id="field"),
+        pytest.param("{ ...F @aa @aa } fragment F on Query { __typename }", id="fragment-spread"),
+        pytest.param("{ ... on Query @aa @aa { __typename } }", id="inline-fragment"),
+        pytest.param("{ ...F } fragment F on Query @aa @aa { __typename }", id="fragment-definition"),
+        pytest.param("{ __typename @aa @include(if: true) @aa }", id="apart"),
+    ],
+)
+async def test_a_directive_repeated_at_any_location_is_refused(client_with: ClientFactory, query: str) -> None:
+    async with client_with() as http:
+        assert refusal(await post(http, query)) == repeated("aa")
+
+
+@SQLITE_ONLY
+async def test_a_known_directive_repeated_on_a_field_is_refused_naming_it(client_with: ClientFactory) -> None:
+    async with client_with() as http:
+        assert refusal(await post(http, "{ __typename @include(if: true) @include(if: true) }")) == repeated("include")
+
+
+@SQLITE_ONLY
+async def test_a_repetition_in_a_fragment_spread_many_times_gets_one_error(client_with: ClientFactory) -> None:
+    query = "{ " + "...F " * 20 + "} fragment F on Query { __typename @include(if: true) @include(if: true) @aa @aa }"
+    async with client_with() as http:
+        assert refusal(await post(http, query)) == repeated("include")
+
+
+@SQLITE_ONLY
+async def test_different_directives_at_one_location_and_one_directive_at_many_are_answered(
+    client_with: ClientFactory,
+) -> None:
+    query = """
+    { a: __typename @include(if: true) @skip(if: false) b: __typename @include(if: true) ...F @include(if: true) }
+    fragment F on Query { c: __typename @include(if: true) }
+    """
+    async with client_with() as http:
+        assert await post(http, query) == {"data": {"a": "Query", "b": "Query", "c": "Query"}}
+
+
+def test_a_repeatable_directive_may_repeat() -> None:
+    # The schema has no repeatable directive (graphql-core's UniqueDirectivesPerLocationRule
+    # lets one repeat); measure() leaves it to validation the same way.
+    document = parse("{ __typename @tag @tag @aa }")
+    assert measure(document, repeatable={"tag"}).repeated_directive is None
+    assert measure(document).repeated_directive == "tag"
 
 
 # --- tokens -----------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ def test_the_token_is_not_shown_in_logs() -> None:
         {"KALITO_MAX_QUERY_DEPTH": "0"},
         {"KALITO_MAX_TOKENS": "many"},
         {"KALITO_MAX_ALIASES": "-1"},
+        {"KALITO_MAX_FIELDS": "0"},
         {"KALITO_MAX_DIRECTIVES": "1.5"},
         {"KALITO_MAX_BODY_BYTES": "0"},
         {"KALITO_OPERATION_TIMEOUT_SECONDS": "-1"},
@@ -74,16 +75,18 @@ def test_the_request_limits_have_generous_defaults_and_are_read() -> None:
     assert (
         defaults.max_query_depth,
         defaults.max_aliases,
+        defaults.max_fields,
         defaults.max_tokens,
         defaults.max_directives,
         defaults.max_body_bytes,
         defaults.operation_timeout_seconds,
         defaults.batch_max_operations,
-    ) == (10, 30, 15_000, 50, 2 * 1024 * 1024, 30.0, 0)
+    ) == (10, 30, 300, 15_000, 50, 2 * 1024 * 1024, 30.0, 0)
     settings = Settings.from_env(
         {
             "KALITO_MAX_QUERY_DEPTH": "7",
             "KALITO_MAX_ALIASES": "0",
+            "KALITO_MAX_FIELDS": "40",
             "KALITO_MAX_TOKENS": "2000",
             "KALITO_MAX_DIRECTIVES": "5",
             "KALITO_MAX_BODY_BYTES": "4096",
@@ -94,9 +97,10 @@ def test_the_request_limits_have_generous_defaults_and_are_read() -> None:
     assert (
         settings.max_query_depth,
         settings.max_aliases,
+        settings.max_fields,
         settings.max_tokens,
         settings.max_directives,
         settings.max_body_bytes,
         settings.operation_timeout_seconds,
         settings.batch_max_operations,
-    ) == (7, 0, 2000, 5, 4096, 2.5, 10)
+    ) == (7, 0, 40, 2000, 5, 4096, 2.5, 10)
