@@ -40,20 +40,19 @@ HEADERS = {"content-type": "application/json; charset=utf-8"}
 
 # The statements the project runs (placeholders in SQLite's style; $n for PostgreSQL).
 _SESSION_COLUMNS = '"id","name","model","recap","persona_id","saved","created_at","updated_at"'
-SQL_SESSION = f'SELECT {_SESSION_COLUMNS} FROM "sessions" WHERE "id"=? LIMIT ?'
+SQL_SESSION = f'SELECT {_SESSION_COLUMNS} FROM "sessions" WHERE "id"=?'
+# What a write reads (through Tortoise's get_or_none) before it changes the row.
+SQL_SESSION_TO_WRITE = f'SELECT {_SESSION_COLUMNS} FROM "sessions" WHERE "id"=? LIMIT ?'
 SQL_SAVED_PAGE = (
     f'SELECT {_SESSION_COLUMNS} FROM "sessions" WHERE "saved"=? ORDER BY "updated_at" DESC,"id" DESC LIMIT ?'
 )
 SQL_ALL_FIRST_PAGE = f'SELECT {_SESSION_COLUMNS} FROM "sessions" ORDER BY "updated_at" DESC,"id" DESC LIMIT ?'
 SQL_ALL_PAGE_AFTER = (
-    f'SELECT {_SESSION_COLUMNS} FROM "sessions" WHERE "updated_at"<? OR ("updated_at"=? AND "id"<?) '
+    f'SELECT {_SESSION_COLUMNS} FROM "sessions" WHERE ("updated_at","id")<(?,?) '
     'ORDER BY "updated_at" DESC,"id" DESC LIMIT ?'
 )
-SQL_ALL_BEFORE_EXISTS = 'SELECT 1 FROM "sessions" WHERE "updated_at">? OR ("updated_at"=? AND "id">=?) LIMIT ?'
-SQL_MESSAGE_COUNTS = (
-    'SELECT "session_id" "session_id",COUNT("id") "count" FROM "messages" WHERE "session_id" IN ({}) '
-    'GROUP BY "session_id"'
-)
+SQL_ALL_BEFORE_EXISTS = 'SELECT 1 FROM "sessions" WHERE ("updated_at","id")>=(?,?) LIMIT 1'
+SQL_MESSAGE_COUNTS = 'SELECT "session_id",COUNT(*) FROM "messages" WHERE "session_id" IN ({}) GROUP BY "session_id"'
 SQL_PERSONAS = (
     'SELECT "id","name","prompt","description","icon","category","default_model","is_default","created_at",'
     '"updated_at" FROM "personas" WHERE "id" IN ({}) ORDER BY "name" ASC,"id" ASC'
@@ -239,7 +238,8 @@ class SqliteTransaction(Transaction):
 
 # The PostgreSQL statements, converted once.
 PG = {sql: dollar_placeholders(sql) for sql in (
-    SQL_SESSION, SQL_SAVED_PAGE, SQL_ALL_FIRST_PAGE, SQL_ALL_PAGE_AFTER, SQL_ALL_BEFORE_EXISTS, SQL_PERSONA_EXISTS,
+    SQL_SESSION, SQL_SESSION_TO_WRITE, SQL_SAVED_PAGE, SQL_ALL_FIRST_PAGE, SQL_ALL_PAGE_AFTER, SQL_ALL_BEFORE_EXISTS,
+    SQL_PERSONA_EXISTS,
     SQL_SESSION_EXISTS, SQL_INSERT_SESSION, SQL_BUMP_SESSION,
 )}  # fmt: skip
 PG_INSERT_MESSAGE = dollar_placeholders(SQL_INSERT_MESSAGE) + ' RETURNING "id"'
@@ -330,7 +330,7 @@ class Floor:
     # --- reads ---------------------------------------------------------------------------
 
     async def session(self, variables: dict[str, Any]) -> Response:
-        rows = await self.db.fetch(SQL_SESSION, [variables["id"], 2])
+        rows = await self.db.fetch(SQL_SESSION, [variables["id"]])
         return answer({"session": self.session_node(rows[0]) if rows else None})
 
     async def sessions(self, variables: dict[str, Any]) -> Response:
@@ -381,8 +381,8 @@ class Floor:
         else:
             moment, row_id = decode_cursor(after)
             value = self.rows.moment_param(moment)
-            rows = await self.db.fetch(SQL_ALL_PAGE_AFTER, [value, value, row_id, size + 1])
-            has_previous = bool(await self.db.fetch(SQL_ALL_BEFORE_EXISTS, [value, value, row_id, 1]))
+            rows = await self.db.fetch(SQL_ALL_PAGE_AFTER, [value, row_id, size + 1])
+            has_previous = bool(await self.db.fetch(SQL_ALL_BEFORE_EXISTS, [value, row_id]))
         cursor_time, api_time = self.rows.cursor_time, self.rows.api_time
         edges = [
             {
@@ -435,7 +435,7 @@ class Floor:
         moment_param = self.rows.moment_param
         async with self.db.transaction() as transaction:
             if await transaction.fetch(SQL_SESSION_EXISTS, [session_id, 1]):
-                row = (await transaction.fetch(SQL_SESSION, [session_id, 2]))[0]
+                row = (await transaction.fetch(SQL_SESSION_TO_WRITE, [session_id, 2]))[0]
                 previous = row[7]
                 previous_moment = previous if isinstance(previous, datetime) else datetime.fromisoformat(previous)
                 moment = max(now(), previous_moment + ONE_TICK)

@@ -5,9 +5,7 @@ Both servers get the very same POST body (`{"query": ..., "variables": ...}`); t
 generator (bench/wrk/post.lua) and the equivalence check replace per request: a random session
 of the dataset, or a new id for a write.
 
-Every field asked for is ASCII in the dataset: the project's JSON encoder escapes non-ASCII
-(`json.dumps`), orjson writes it raw, and the floor must answer the same bytes. (That is why
-the persona's `icon`, an emoji in the defaults, is not asked for.)
+Both write their JSON with orjson (non-ASCII as UTF-8, not escaped), so any field may be asked for.
 """
 
 from __future__ import annotations

@@ -12,10 +12,10 @@ from models.database import (
 )
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.events import SessionEvent, SessionEventKind
-from models.message import Message, MessageRole
+from models.message import Message, MessageRole, MessageRow
 from models.pagination import Page, PageRequest
 from models.persona import Persona
-from models.session import Session, SessionFilter, SessionOrder
+from models.session import Session, SessionFilter, SessionOrder, SessionRow
 
 __all__ = [
     "MODEL_MODULES",
@@ -24,6 +24,7 @@ __all__ = [
     "InvalidInput",
     "Message",
     "MessageRole",
+    "MessageRow",
     "NotFound",
     "Page",
     "PageRequest",
@@ -35,6 +36,7 @@ __all__ = [
     "SessionEventKind",
     "SessionFilter",
     "SessionOrder",
+    "SessionRow",
     "migrate",
     "migrate_database",
     "pending_migrations",

@@ -11,21 +11,19 @@ import enum
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
-from tortoise import connections, fields
-from tortoise.functions import Count
+from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from models import events, rules
+from models import events, rules, sql
 from models.events import SessionEventKind
-from models.pagination import Ordering, Page, PageRequest, encode_cursor, keyset_page, page_size
+from models.pagination import Listing, Ordering, Page, PageRequest, encode_cursor, keyset_page, page_size
 from models.session import Session
 
 MESSAGE_ORDER = "OLDEST_FIRST"
 OLDEST_FIRST = Ordering("created_at", descending=False)
-_COLUMNS = ("id", "session_id", "role", "text", "model", "token_usage", "created_at")
 
 
 COLUMN_RULES: rules.ColumnRules = {
@@ -39,6 +37,27 @@ class MessageRole(enum.Enum):
     SYSTEM = "system"
     USER = "user"
     ASSISTANT = "assistant"
+
+
+class MessageRow(NamedTuple):
+    """A message as read, without a model instance."""
+
+    id: int
+    session_id: str
+    role: MessageRole
+    text: str
+    model: str | None
+    token_usage: int | None
+    created_at: datetime
+
+    @classmethod
+    def from_db(cls, raw: Sequence[Any]) -> MessageRow:
+        """From the values of MESSAGE_COLUMNS as either driver gives them."""
+        return cls(int(raw[0]), raw[1], MessageRole(raw[2]), raw[3], raw[4], raw[5], sql.moment_from_db(raw[6]))
+
+
+MESSAGE_COLUMNS = MessageRow._fields
+_MESSAGE_COUNTS = 'SELECT "session_id",COUNT(*) FROM "messages" WHERE "session_id" IN ({}) GROUP BY "session_id"'
 
 
 class Message(Model):
@@ -85,21 +104,23 @@ class Message(Model):
     @classmethod
     async def counts_for_sessions(cls, session_ids: Sequence[str]) -> list[int]:
         """How many messages each session has, in one query."""
-        rows = (
-            await cls.filter(session_id__in=set(session_ids))
-            .group_by("session_id")
-            .annotate(count=Count("id"))
-            .values("session_id", "count")
-        )
-        counts = {row["session_id"]: row["count"] for row in rows}
+        distinct = list(dict.fromkeys(session_ids))
+        if not distinct:
+            return []
+        rows = await sql.fetch(_MESSAGE_COUNTS.format(sql.placeholders(len(distinct))), distinct)
+        counts = {row[0]: int(row[1]) for row in rows}
         return [counts.get(session_id, 0) for session_id in session_ids]
 
     @classmethod
-    async def page_for_session(cls, session_id: str, request: PageRequest) -> Page[Message]:
-        return await keyset_page(cls.filter(session_id=session_id), MESSAGE_ORDER, OLDEST_FIRST, datetime, request)
+    def listing(cls, session_id: str) -> Listing[MessageRow]:
+        return Listing(cls, MESSAGE_COLUMNS, MessageRow.from_db, '"session_id"=?', (session_id,))
 
     @classmethod
-    async def pages_for_sessions(cls, session_ids: Sequence[str], request: PageRequest) -> list[Page[Message]]:
+    async def page_for_session(cls, session_id: str, request: PageRequest) -> Page[MessageRow]:
+        return await keyset_page(cls.listing(session_id), MESSAGE_ORDER, OLDEST_FIRST, datetime, request)
+
+    @classmethod
+    async def pages_for_sessions(cls, session_ids: Sequence[str], request: PageRequest) -> list[Page[MessageRow]]:
         """The first (or last) N messages of each session, in one query whatever their number.
 
         A cursor belongs to one session, so a request with a cursor is answered per session;
@@ -126,7 +147,7 @@ class Message(Model):
                     cursors,
                     has_next_page=more and not newest_first,
                     has_previous_page=more and newest_first,
-                    count_all=cls.filter(session_id=session_id).count,
+                    count_all=cls.listing(session_id).count_all,
                 )
             )
         return pages
@@ -134,31 +155,18 @@ class Message(Model):
     @classmethod
     async def _first_rows_per_session(
         cls, session_ids: list[str], limit: int, newest_first: bool
-    ) -> dict[str, list[Message]]:
-        connection = connections.get("default")
+    ) -> dict[str, list[MessageRow]]:
         direction = "DESC" if newest_first else "ASC"
-        columns = ", ".join(_COLUMNS)
-        placeholder = "?" if connection.capabilities.dialect == "sqlite" else "${}"
-        params = [placeholder.format(index) for index in range(1, len(session_ids) + 2)]
-        sql = (
+        columns = sql.column_list(MESSAGE_COLUMNS)
+        statement = (
             f"SELECT {columns} FROM ("
             f"SELECT {columns}, ROW_NUMBER() OVER ("
-            f"PARTITION BY session_id ORDER BY created_at {direction}, id {direction}) AS position "
-            f"FROM messages WHERE session_id IN ({', '.join(params[:-1])})"
-            f") AS ranked WHERE position <= {params[-1]} ORDER BY session_id, position"
+            f'PARTITION BY "session_id" ORDER BY "created_at" {direction}, "id" {direction}) AS position '
+            f'FROM "messages" WHERE "session_id" IN ({sql.placeholders(len(session_ids))})'
+            f') AS ranked WHERE position <= ? ORDER BY "session_id", position'
         )
-        records = await connection.execute_query_dict(sql, [*session_ids, limit])
-        by_session: dict[str, list[Message]] = {}
-        for record in records:
-            message = cls._from_row(record)
+        by_session: dict[str, list[MessageRow]] = {}
+        for raw in await sql.fetch(statement, [*session_ids, limit]):
+            message = MessageRow.from_db(raw)
             by_session.setdefault(message.session_id, []).append(message)
         return by_session
-
-    @classmethod
-    def _from_row(cls, record: dict[str, Any]) -> Message:
-        fields_map = cls._meta.fields_map
-        values = {
-            column: value if column == "session_id" else fields_map[column].to_python_value(value)
-            for column, value in record.items()
-        }
-        return cls._init_from_db(**values)

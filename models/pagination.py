@@ -10,23 +10,23 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+import orjson
 from tortoise.exceptions import ValidationError
-from tortoise.expressions import Q
 from tortoise.fields import IntField
 from tortoise.models import Model
-from tortoise.queryset import QuerySet
 
+from models import sql
 from models.errors import InvalidInput
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
-ModelT = TypeVar("ModelT", bound=Model)
+RowT = TypeVar("RowT")
 
 
 @dataclass(frozen=True)
@@ -37,18 +37,58 @@ class Ordering:
     descending: bool
 
     @property
-    def order_by(self) -> tuple[str, str]:
-        sign = "-" if self.descending else ""
-        return (f"{sign}{self.column}", f"{sign}id")
+    def order_by(self) -> str:
+        direction = "DESC" if self.descending else "ASC"
+        return f'"{self.column}" {direction},"id" {direction}'
 
     def reversed(self) -> Ordering:
         return Ordering(self.column, not self.descending)
 
-    def past(self, value: Any, row_id: str | int, *, inclusive: bool = False) -> Q:
-        """Rows that come after the position (value, row_id) in this ordering."""
-        op = "lt" if self.descending else "gt"
-        id_op = f"{op}e" if inclusive else op
-        return Q(**{f"{self.column}__{op}": value}) | Q(**{self.column: value, f"id__{id_op}": row_id})
+    def past(self, *, inclusive: bool = False) -> str:
+        """Rows that come after a position (value, id) in this ordering, the two `?` of the position
+        to fill. A row value, which both databases read as a seek in the (column, id) index:
+        `column < ? OR (column = ? AND id < ?)` made SQLite walk the index from its start."""
+        operator = ("<" if self.descending else ">") + ("=" if inclusive else "")
+        return f'("{self.column}","id"){operator}(?,?)'
+
+
+@dataclass(frozen=True)
+class Listing(Generic[RowT]):
+    """What a keyset page reads: the rows of `table` that match `where` (SQL with `?`
+    placeholders, empty for every row), as `make_row` builds them from `columns`."""
+
+    model: type[Model]
+    columns: tuple[str, ...]
+    make_row: Callable[[Sequence[Any]], RowT]
+    where: str = ""
+    params: tuple[Any, ...] = ()
+
+    def select(self, conditions: Sequence[str], order_by: str) -> str:
+        columns = sql.column_list(self.columns)
+        return f"SELECT {columns} FROM {self.table}{self.where_clause(conditions)} ORDER BY {order_by} LIMIT ?"
+
+    def exists(self, condition: str) -> str:
+        return f"SELECT 1 FROM {self.table}{self.where_clause([condition])} LIMIT 1"
+
+    def count(self) -> str:
+        return f"SELECT COUNT(*) FROM {self.table}{self.where_clause([])}"
+
+    @property
+    def table(self) -> str:
+        return f'"{self.model._meta.db_table}"'
+
+    def where_clause(self, conditions: Sequence[str]) -> str:
+        every = [self.where, *conditions] if self.where else list(conditions)
+        return f" WHERE {' AND '.join(every)}" if every else ""
+
+    @staticmethod
+    def position_params(position: tuple[Any, str | int]) -> tuple[Any, Any]:
+        value, row_id = position
+        return (sql.moment_param(value) if isinstance(value, datetime) else value), row_id
+
+    async def count_all(self) -> int:
+        rows = await sql.fetch(self.count(), self.params)
+        return int(rows[0][0])
 
 
 @dataclass(frozen=True)
@@ -60,8 +100,8 @@ class PageRequest:
 
 
 @dataclass
-class Page(Generic[ModelT]):
-    rows: list[ModelT]
+class Page(Generic[RowT]):
+    rows: list[RowT]
     cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
@@ -71,8 +111,8 @@ class Page(Generic[ModelT]):
 def encode_cursor(order_name: str, value: Any, row_id: str | int) -> str:
     if isinstance(value, datetime):
         value = value.isoformat()
-    raw = json.dumps([order_name, value, row_id], separators=(",", ":"), ensure_ascii=False)
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    # orjson writes what json.dumps(separators=(",", ":"), ensure_ascii=False) wrote, 4x faster
+    return base64.urlsafe_b64encode(orjson.dumps([order_name, value, row_id])).decode().rstrip("=")
 
 
 def decode_cursor(field: str, cursor: str, order_name: str, sort_value_type: type) -> tuple[Any, str | int]:
@@ -129,44 +169,44 @@ def page_size(request: PageRequest) -> int:
 
 
 async def keyset_page(
-    base: QuerySet[ModelT],
+    listing: Listing[RowT],
     order_name: str,
     ordering: Ordering,
     sort_value_type: type,
     request: PageRequest,
-) -> Page[ModelT]:
-    """One page of `base` in `ordering`, per the Relay cursor connection rules."""
+) -> Page[RowT]:
+    """One page of `listing` in `ordering`, per the Relay cursor connection rules."""
     size = page_size(request)
     after = decode_cursor("after", request.after, order_name, sort_value_type) if request.after else None
     before = decode_cursor("before", request.before, order_name, sort_value_type) if request.before else None
 
-    for field, position in (("after", after), ("before", before)):
+    conditions: list[str] = []
+    params: list[Any] = list(listing.params)
+    for field, position, side in (("after", after, ordering), ("before", before, ordering.reversed())):
         if position is not None:
-            _check_position(field, base.model, ordering.column, position)
-
-    window = base
-    if after is not None:
-        window = window.filter(ordering.past(*after))
-    if before is not None:
-        window = window.filter(ordering.reversed().past(*before))
+            _check_position(field, listing.model, ordering.column, position)
+            conditions.append(side.past())
+            params.extend(listing.position_params(position))
 
     backward = request.last is not None
     scan = ordering.reversed() if backward else ordering
-    rows = await window.order_by(*scan.order_by).limit(size + 1)
-    more = len(rows) > size
-    rows = rows[:size]
+    fetched = await sql.fetch(listing.select(conditions, scan.order_by), [*params, size + 1])
+    more = len(fetched) > size
+    rows = [listing.make_row(raw) for raw in fetched[:size]]
     if backward:
         rows.reverse()
 
     # The side the client came from: is there anything at or beyond the cursor it gave?
+    async def anything_from(position: tuple[Any, str | int], side: Ordering) -> bool:
+        statement = listing.exists(side.past(inclusive=True))
+        return bool(await sql.fetch(statement, [*listing.params, *listing.position_params(position)]))
+
     if backward:
-        has_next = before is not None and await base.filter(ordering.past(*before, inclusive=True)).exists()
+        has_next = before is not None and await anything_from(before, ordering)
         has_previous = more
     else:
         has_next = more
-        has_previous = (
-            after is not None and await base.filter(ordering.reversed().past(*after, inclusive=True)).exists()
-        )
+        has_previous = after is not None and await anything_from(after, ordering.reversed())
 
-    cursors = [encode_cursor(order_name, getattr(row, ordering.column), row.pk) for row in rows]
-    return Page(rows, cursors, has_next, has_previous, base.count)
+    cursors = [encode_cursor(order_name, getattr(row, ordering.column), row.id) for row in rows]  # type: ignore[attr-defined]
+    return Page(rows, cursors, has_next, has_previous, listing.count_all)

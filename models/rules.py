@@ -27,7 +27,8 @@ def _check_encoding(field: str, value: str) -> None:
     """Every string: no NUL, no lone surrogate (neither can be stored faithfully everywhere)."""
     if "\x00" in value:
         raise InvalidInput(field, f"{field} must not contain the NUL character")
-    if any("\ud800" <= char <= "\udfff" for char in value):
+    # isascii first: a scan in C, and most strings (every id) are ASCII
+    if not value.isascii() and any("\ud800" <= char <= "\udfff" for char in value):
         raise InvalidInput(field, f"{field} must not contain a lone surrogate")
 
 

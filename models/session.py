@@ -11,19 +11,18 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from tortoise import fields
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.indexes import Index
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from models import clock, events, rules
+from models import clock, events, rules, sql
 from models.errors import Conflict, NotFound
 from models.events import SessionEventKind
-from models.pagination import Ordering, Page, PageRequest, keyset_page
+from models.pagination import Listing, Ordering, Page, PageRequest, keyset_page
 from models.persona import Persona
 
 DEFAULT_NAME = "New Chat"
@@ -49,21 +48,56 @@ class SessionFilter:
     updated_after: datetime | None = None
     updated_before: datetime | None = None
 
-    def as_q(self) -> Q:
-        conditions = []
-        if self.saved is not None:
-            conditions.append(Q(saved=self.saved))
-        if self.persona_id is not None:
-            conditions.append(Q(persona_id=self.persona_id))
-        if self.model is not None:
-            conditions.append(Q(model=self.model))
+    def as_sql(self) -> tuple[str, tuple[Any, ...]]:
+        """The filter as a SQL condition with `?` placeholders (empty for every session), and its
+        parameters. `search` matches as Tortoise's `icontains` did: case folded by UPPER (all of
+        Unicode on PostgreSQL, ASCII only on SQLite), `%`, `_` and `\\` taken literally."""
+        conditions: list[str] = []
+        params: list[Any] = []
+        for condition, value in (
+            ('"saved"=?', self.saved),
+            ('"persona_id"=?', self.persona_id),
+            ('"model"=?', self.model),
+        ):
+            if value is not None:
+                conditions.append(condition)
+                params.append(value)
         if self.search:
-            conditions.append(Q(name__icontains=self.search) | Q(recap__icontains=self.search))
-        if self.updated_after is not None:
-            conditions.append(Q(updated_at__gt=self.updated_after))
-        if self.updated_before is not None:
-            conditions.append(Q(updated_at__lt=self.updated_before))
-        return Q(*conditions) if conditions else Q()
+            pattern = "%" + self.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conditions.append(
+                """(UPPER(CAST("name" AS VARCHAR)) LIKE UPPER(?) ESCAPE '\\' """
+                """OR UPPER(CAST("recap" AS VARCHAR)) LIKE UPPER(?) ESCAPE '\\')"""
+            )
+            params += [pattern, pattern]
+        for condition, moment in (('"updated_at">?', self.updated_after), ('"updated_at"<?', self.updated_before)):
+            if moment is not None:
+                conditions.append(condition)
+                params.append(sql.moment_param(moment))
+        return " AND ".join(conditions), tuple(params)
+
+
+class SessionRow(NamedTuple):
+    """A session as read, without a model instance: what the API's reads answer."""
+
+    id: str
+    name: str
+    model: str | None
+    recap: str | None
+    persona_id: str | None
+    saved: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_db(cls, raw: Sequence[Any]) -> SessionRow:
+        """From the values of SESSION_COLUMNS as either driver gives them."""
+        return cls(
+            raw[0], raw[1], raw[2], raw[3], raw[4], bool(raw[5]), sql.moment_from_db(raw[6]), sql.moment_from_db(raw[7])
+        )
+
+
+SESSION_COLUMNS = SessionRow._fields
+_SESSION_BY_ID = f'SELECT {sql.column_list(SESSION_COLUMNS)} FROM "sessions" WHERE "id"=?'
 
 
 COLUMN_RULES: rules.ColumnRules = {
@@ -112,18 +146,21 @@ class Session(Model):
     # --- reads -------------------------------------------------------------------------
 
     @classmethod
-    async def by_id(cls, session_id: str) -> Session | None:
-        return await cls.get_or_none(id=rules.check_id("id", session_id))
+    async def by_id(cls, session_id: str) -> SessionRow | None:
+        rows = await sql.fetch(_SESSION_BY_ID, [rules.check_id("id", session_id)])
+        return SessionRow.from_db(rows[0]) if rows else None
 
     @classmethod
-    async def page(cls, where: SessionFilter, order: SessionOrder, request: PageRequest) -> Page[Session]:
+    async def page(cls, where: SessionFilter, order: SessionOrder, request: PageRequest) -> Page[SessionRow]:
         if where.persona_id is not None:
             rules.check_id("persona_id", where.persona_id)
         for field, value in (("search", where.search), ("model", where.model)):
             if value is not None:
                 rules.check_text(field, value, maximum=rules.NAME_MAX)
         sort_type = str if order.value.column == "name" else datetime
-        return await keyset_page(cls.filter(where.as_q()), order.name, order.value, sort_type, request)
+        condition, params = where.as_sql()
+        listing = Listing(cls, SESSION_COLUMNS, SessionRow.from_db, condition, params)
+        return await keyset_page(listing, order.name, order.value, sort_type, request)
 
     # --- writes: each in one write_transaction, recording the event it publishes -------
 

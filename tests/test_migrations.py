@@ -38,7 +38,8 @@ from models.database import (
     tortoise_config,
 )
 from models.default_personas import DEFAULT_PERSONAS
-from models.session import Session, SessionFilter, SessionOrder
+from models.pagination import Listing
+from models.session import SESSION_COLUMNS, Session, SessionOrder, SessionRow
 from tests import pre_migration_schema
 from tests.databases import (
     ON_POSTGRES,
@@ -310,10 +311,10 @@ async def test_every_session_newest_first_is_read_from_an_index_not_sorted_whole
     async with connected(f"sqlite://{tmp_path / 'kalito.db'}") as connection:
         await migrate()
         order = SessionOrder.UPDATED_AT_DESC.value
-        every = Session.filter(SessionFilter(saved=None).as_q())
-        for page in (every, every.filter(order.past(MOMENT, "a-session-id"))):
-            sql = page.order_by(*order.order_by).limit(21).sql(params_inline=True)
-            _, plan = await connection.execute_query(f"EXPLAIN QUERY PLAN {sql}")
+        every = Listing(Session, SESSION_COLUMNS, SessionRow.from_db)
+        for conditions, params in (([], [21]), ([order.past()], [MOMENT.isoformat(" "), "a-session-id", 21])):
+            statement = every.select(conditions, order.order_by)
+            _, plan = await connection.execute_query(f"EXPLAIN QUERY PLAN {statement}", params)
             steps = [row["detail"] for row in plan]
             assert any("USING INDEX" in step for step in steps), steps
             assert not any("TEMP B-TREE" in step for step in steps), steps

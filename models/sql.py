@@ -1,0 +1,64 @@
+"""Hand-written SQL for the read paths that run on every request, on either database.
+
+Tortoise builds a statement anew for every query (about 55 µs for `WHERE id = ? LIMIT 1`) and
+turns each row into a model instance (about 20 µs a row): a page of 50 sessions cost 1.3 ms
+before the database did anything. These reads write their statements once, with `?`
+placeholders (converted to PostgreSQL's `$n` once per statement), run them on Tortoise's own
+connection, and answer plain rows.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from tortoise import connections
+
+
+def _dollar_placeholders(sql: str) -> str:
+    """`?` placeholders as PostgreSQL's `$1, $2, ...` (the statements hold no literal `?`)."""
+    parts = sql.split("?")
+    return "".join(part + (f"${index}" if index < len(parts) else "") for index, part in enumerate(parts, 1))
+
+
+_for_postgres = functools.lru_cache(maxsize=1024)(_dollar_placeholders)
+
+
+def on_sqlite() -> bool:
+    return bool(connections.get("default").capabilities.dialect == "sqlite")
+
+
+async def fetch(sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+    """The rows of one statement, each indexable by position (sqlite3.Row or asyncpg.Record).
+
+    On SQLite, straight to the aiosqlite connection under Tortoise's own lock: its
+    `execute_query` also counts changed rows and rewrites NUL bytes, which a read with
+    parameters needs neither of (about 15 µs a request under load)."""
+    client = connections.get("default")
+    if client.capabilities.dialect != "sqlite":
+        _, rows = await client.execute_query(_for_postgres(sql), list(params))
+        return rows
+    async with client.acquire_connection() as connection:
+        return cast(Sequence[Sequence[Any]], await connection.execute_fetchall(sql, params))
+
+
+def column_list(columns: Sequence[str]) -> str:
+    return ",".join(f'"{column}"' for column in columns)
+
+
+def placeholders(count: int) -> str:
+    return ",".join("?" * count)
+
+
+def moment_param(moment: datetime) -> Any:
+    """A moment as its column stores it: SQLite holds Tortoise's `isoformat(" ")` text in UTC, so
+    text order is time order; PostgreSQL compares timestamptz itself."""
+    return moment.astimezone(UTC).isoformat(" ") if on_sqlite() else moment
+
+
+def moment_from_db(value: Any) -> datetime:
+    """A stored moment as an aware datetime in UTC, whichever driver read it."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(UTC)
