@@ -17,6 +17,7 @@ from schema.extensions import DocumentCache, OperationNameRequired
 from schema.limits import Limits, limit_extensions
 from schema.mutations import Mutation
 from schema.observability import OperationObserver, OperationRecord, OperationReporter
+from schema.plans import CompiledOperations
 from schema.queries import Query
 from schema.scalars import DateTime
 from schema.subscriptions import Subscription
@@ -26,16 +27,23 @@ DOCUMENT_CACHE_SIZE = 512
 
 
 class KalitoSchema(strawberry.Schema):
+    # The fast path for documents seen before (schema/plans.py); None when it is turned off.
+    compiled: CompiledOperations | None = None
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Strawberry would log every error, expected ones included; ErrorCodes logs the
         unexpected ones, with their tracebacks, and nothing else."""
 
 
 def build_schema(
-    *, production: bool = False, report: OperationReporter | None = None, limits: Limits | None = None
+    *,
+    production: bool = False,
+    report: OperationReporter | None = None,
+    limits: Limits | None = None,
+    compiled_operations: bool = True,
 ) -> KalitoSchema:
     """`report` receives an OperationRecord as each operation ends (the server's logs and metrics);
-    `limits` defaults to Settings' defaults."""
+    `limits` defaults to Settings' defaults; `compiled_operations` turns the fast path on."""
     limits = limits or Limits()
     extensions: list[Any] = [
         # First: it leaves its hook last, so it sees the codes that ErrorCodes gives.
@@ -48,7 +56,7 @@ def build_schema(
     ]
     if production:
         extensions.append(DisableIntrospection)
-    return KalitoSchema(
+    schema = KalitoSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -58,6 +66,15 @@ def build_schema(
             batching_config={"max_operations": limits.batch_max_operations} if limits.batch_max_operations else None,
         ),
     )
+    if compiled_operations:
+        schema.compiled = CompiledOperations(
+            schema._schema,
+            schema.schema_converter,
+            report=report,
+            timeout_seconds=limits.operation_timeout_seconds,
+            maxsize=DOCUMENT_CACHE_SIZE,
+        )
+    return schema
 
 
 __all__ = ["Context", "KalitoSchema", "OperationRecord", "OperationReporter", "build_schema"]

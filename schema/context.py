@@ -6,9 +6,10 @@ page of sessions costs one query per kind of field, not one per session.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import InitVar, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
@@ -23,25 +24,25 @@ if TYPE_CHECKING:
 MessagePageKey = tuple[str, models.PageRequest]
 
 
-async def _load_personas(persona_ids: Sequence[str]) -> list[Persona | None]:
+async def load_personas(persona_ids: Sequence[str]) -> list[Persona | None]:
     from schema.types import Persona
 
     rows = await models.Persona.by_ids(persona_ids)
     return [Persona.from_model(row) if row else None for row in rows]
 
 
-async def _load_message_counts(session_ids: Sequence[str]) -> list[int]:
+async def load_message_counts(session_ids: Sequence[str]) -> list[int]:
     return await models.Message.counts_for_sessions(session_ids)
 
 
 async def _load_message_pages(
     keys: Sequence[MessagePageKey],
-) -> list[models.Page[models.Message] | BaseException]:
+) -> list[models.Page[models.MessageRow] | BaseException]:
     """One batch per distinct set of page arguments (a page of sessions usually shares one)."""
     sessions_by_request: dict[models.PageRequest, list[str]] = defaultdict(list)
     for session_id, request in keys:
         sessions_by_request[request].append(session_id)
-    results: dict[MessagePageKey, models.Page[models.Message] | BaseException] = {}
+    results: dict[MessagePageKey, models.Page[models.MessageRow] | BaseException] = {}
     for request, session_ids in sessions_by_request.items():
         try:
             pages = await models.Message.pages_for_sessions(session_ids, request)
@@ -61,12 +62,18 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # A WebSocket connection lives for hours and runs every event of its subscriptions with this
     # one context: its loaders batch but must not cache, or later events would read stale rows.
-    cache_loads: InitVar[bool] = True
+    cache_loads: bool = True
 
-    def __post_init__(self, cache_loads: bool) -> None:
-        # One set of loaders per request: batched within it, never a cache shared between users.
-        self.personas: DataLoader[str, Persona | None] = DataLoader(load_fn=_load_personas, cache=cache_loads)
-        self.message_counts: DataLoader[str, int] = DataLoader(load_fn=_load_message_counts, cache=cache_loads)
-        self.message_pages: DataLoader[MessagePageKey, models.Page[models.Message]] = DataLoader(
-            load_fn=_load_message_pages, cache=cache_loads
-        )
+    # One set of loaders per request: batched within it, never a cache shared between users.
+    # Made when first used: most requests (a compiled plan's) need none.
+    @functools.cached_property
+    def personas(self) -> DataLoader[str, Persona | None]:
+        return DataLoader(load_fn=load_personas, cache=self.cache_loads)
+
+    @functools.cached_property
+    def message_counts(self) -> DataLoader[str, int]:
+        return DataLoader(load_fn=load_message_counts, cache=self.cache_loads)
+
+    @functools.cached_property
+    def message_pages(self) -> DataLoader[MessagePageKey, models.Page[models.MessageRow]]:
+        return DataLoader(load_fn=_load_message_pages, cache=self.cache_loads)

@@ -77,6 +77,14 @@ def masked(error: GraphQLError) -> GraphQLError:
     return with_code(error, "INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE)
 
 
+def resolver_error(error: GraphQLError) -> GraphQLError:
+    """An error a resolver raised: an expected refusal keeps its message and gets its code; any
+    other is a defect, logged in full and masked. (The compiled path maps its errors here too.)"""
+    if isinstance(error.original_error, models.DomainError):
+        return coded_domain_error(error, error.original_error)
+    return masked(error)
+
+
 class ErrorCodes(SchemaExtension):
     """Classifies each error of an operation by the phase it came from and by its cause."""
 
@@ -104,14 +112,13 @@ class ErrorCodes(SchemaExtension):
         if error.extensions and "code" in error.extensions:
             return error
         cause = error.original_error
-        if isinstance(cause, models.DomainError):
-            return coded_domain_error(error, cause)
-        if self.execution_context.graphql_document is None:
-            return with_code(error, "GRAPHQL_PARSE_FAILED")
-        if not self.executing:
-            return with_code(error, "GRAPHQL_VALIDATION_FAILED")
-        if error.path is None and (cause is None or isinstance(cause, (ValueError, TypeError, GraphQLError))):
-            # Raised while coercing the variables, before any resolver ran: by our scalars
-            # (ValueError) or by GraphQL's own Int, Float, Boolean and enums (GraphQLError).
-            return with_code(error, "BAD_USER_INPUT", field=variable_field(error.message))
-        return masked(error)
+        if not isinstance(cause, models.DomainError):
+            if self.execution_context.graphql_document is None:
+                return with_code(error, "GRAPHQL_PARSE_FAILED")
+            if not self.executing:
+                return with_code(error, "GRAPHQL_VALIDATION_FAILED")
+            if error.path is None and (cause is None or isinstance(cause, (ValueError, TypeError, GraphQLError))):
+                # Raised while coercing the variables, before any resolver ran: by our scalars
+                # (ValueError) or by GraphQL's own Int, Float, Boolean and enums (GraphQLError).
+                return with_code(error, "BAD_USER_INPUT", field=variable_field(error.message))
+        return resolver_error(error)

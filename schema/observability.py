@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from graphql import GraphQLError
@@ -34,6 +34,12 @@ class OperationRecord:
 
 
 OperationReporter = Callable[[OperationRecord], None]
+
+
+def error_codes(errors: Sequence[GraphQLError] | None) -> tuple[str, ...]:
+    """The distinct `extensions.code`s of an operation's errors, in their order."""
+    codes = (str((error.extensions or {}).get("code", INTERNAL_SERVER_ERROR)) for error in errors or ())
+    return tuple(dict.fromkeys(codes))
 
 
 class OperationObserver(SchemaExtension):
@@ -75,11 +81,10 @@ class OperationObserver(SchemaExtension):
         except RuntimeError:  # no document, or no operation of that name in it
             operation_type = "unknown"
         errors = [raised] if raised is not None else context.result.errors if context.result is not None else None
-        codes = [str((error.extensions or {}).get("code", INTERNAL_SERVER_ERROR)) for error in errors or ()]
         return OperationRecord(
             name=context.operation_name,
             type=operation_type,
             validated=self.executing,
             duration_seconds=time.perf_counter() - started,
-            error_codes=tuple(dict.fromkeys(codes)),
+            error_codes=error_codes(errors),
         )

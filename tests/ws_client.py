@@ -55,6 +55,8 @@ class GraphQLWebSocket:
         """The next message off the wire, whatever it is (ConnectionClosed when the server closed)."""
         async with asyncio.timeout(timeout):
             raw = await self.connection.recv()
+        # graphql-transport-ws messages are text frames: graphql-ws (Apollo's link) drops binary ones
+        assert isinstance(raw, str), f"a binary frame: {raw!r}"
         message = json.loads(raw)
         assert isinstance(message, dict), message
         return message

@@ -9,10 +9,12 @@ with `extensions.code` for requests refused before GraphQL runs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -57,6 +59,36 @@ def negotiate_media_type(accept: str) -> str:
     return GRAPHQL_RESPONSE_JSON if GRAPHQL_RESPONSE_JSON in accept else JSON
 
 
+def encode_json(data: object) -> bytes:
+    """orjson: several times faster than json.dumps on a page of sessions. It refuses a lone
+    surrogate, which an error message quoting the client's input can hold: json escapes it."""
+    try:
+        return orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        return json.dumps(data, separators=(",", ":")).encode()
+
+
+# orjson reads an integer beyond 64 bits as the nearest float: -9223372036854775809 would become
+# -9223372036854775808.0, and an ID variable "-9223372036854775808". Python's json keeps it exact.
+LOSSY_FLOAT = float(2**63)
+
+
+def holds_lossy_number(value: object) -> bool:
+    """Whether orjson may have rounded a number in this parsed value: any float this large.
+    A float the client really wrote that large reads the same through Python's json."""
+    pending = [value]
+    while pending:  # a loop, not recursion: orjson accepts 1,024 levels, Python recurses 1,000
+        item = pending.pop()
+        if isinstance(item, float):
+            if not -LOSSY_FLOAT < item < LOSSY_FLOAT:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def is_request_error(response: Mapping[str, Any]) -> bool:
     """No data at all: the request failed before execution (parse, validation, variables)."""
     return "data" not in response and bool(response.get("errors"))
@@ -64,6 +96,7 @@ def is_request_error(response: Mapping[str, Any]) -> bool:
 
 class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SubscriptionProtocol
+    schema: KalitoSchema  # what __init__ is given: it holds the compiled operations
 
     def __init__(self, schema: KalitoSchema, settings: Settings, broker: Broker) -> None:
         super().__init__(
@@ -90,10 +123,51 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             if request.method not in ("GET", "POST"):  # the route takes every method, to answer in JSON
                 raise RequestRefused(405, f"{request.method} is not allowed: use POST or GET", headers=ALLOW)
-            response = await self.run(request)
+            response = await self.run_planned(request) or await self.run(request)
         except HTTPException as refusal:
             response = self.refusal_response(request, refusal)
         await response(scope, receive, send)
+
+    async def run_planned(self, request: Request) -> Response | None:
+        """A JSON POST of a document planned before (schema/plans.py), answered without
+        strawberry's request handling; None for anything else (strawberry's `run` then reads
+        the same body again, which Starlette kept, and does all its checks)."""
+        compiled = self.schema.compiled
+        if compiled is None or request.method != "POST":
+            return None
+        # the exact type only, parsed cheaply (strawberry's parser builds an email message)
+        if request.headers.get("content-type", "").partition(";")[0].strip().lower() != JSON:
+            return None
+        try:
+            body = orjson.loads(await request.body())  # strict UTF-8, no lone surrogates
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(body, dict):
+            return None
+        query, name, variables = body.get("query"), body.get("operationName"), body.get("variables")
+        if not (
+            isinstance(query, str)
+            and isinstance(name, (str, type(None)))
+            and isinstance(variables, (dict, type(None)))
+            and isinstance(body.get("extensions"), (dict, type(None)))
+        ) or holds_lossy_number(variables):
+            return None
+        plan = compiled.plan_for(query, name)
+        if plan is None:
+            return None
+        # No sub-response: none of this schema's resolvers sets headers or a status.
+        context = await self.get_context(request, response=None)  # type: ignore[arg-type]
+        result = await compiled.execute(plan, variables, context)
+        if result is None:
+            return None
+        # A plan always executes, so its answer has `data` (a request error never gets this far): 200.
+        media_type = negotiate_media_type(request.headers.get("accept", ""))
+        return Response(encode_json(process_result(result)), headers={"content-type": f"{media_type}; charset=utf-8"})
+
+    def encode_json(self, data: object) -> str:
+        # str, not bytes: strawberry sends bytes over a WebSocket as binary frames, and
+        # graphql-transport-ws clients (graphql-ws, Apollo's link) read text frames only.
+        return encode_json(data).decode()
 
     def refusal_response(self, request: Request, refusal: HTTPException) -> Response:
         code = getattr(refusal, "code", "BAD_REQUEST")
@@ -239,16 +313,17 @@ class GraphQLView(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        # A subscription streams: over the WebSocket (or multipart HTTP, which strawberry routes
+        # to schema.stream before this); executed as one result it is an internal error.
+        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
         try:
-            return await self.schema.execute(
+            result = await self.schema.execute(
                 request_data.query,
                 root_value=root_value,
                 variable_values=request_data.variables,
                 context_value=context,
                 operation_name=request_data.operation_name,
-                # A subscription streams: over the WebSocket (or multipart HTTP, which strawberry routes
-                # to schema.stream before this); executed as one result it is an internal error.
-                allowed_operation_types=OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION},
+                allowed_operation_types=allowed,
                 operation_extensions=request_data.extensions,
             )
         except InvalidOperationTypeError as error:
@@ -261,6 +336,13 @@ class GraphQLView(GraphQL[Context, None]):
             raise RequestRefused(400, error.as_http_error_reason(), "GRAPHQL_VALIDATION_FAILED") from error
         except MissingQueryError as error:
             raise RequestRefused(400, "No GraphQL query found in the request") from error
+        # It parsed and validated: later JSON POSTs of it can follow a plan (run_planned). Here, it
+        # is a GET, a batch, or a request run_planned handed back: running a plan again would
+        # only repeat work strawberry then does.
+        compiled = self.schema.compiled
+        if compiled is not None and result.data is not None and request_data.query is not None:
+            compiled.learn(request_data.query, request_data.operation_name)
+        return result
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = process_result(result)

@@ -1,0 +1,421 @@
+"""Compiled operations: the fast path for the documents clients send again and again.
+
+Stock execution walks the document on every request and calls a resolver, through
+strawberry's wrapper, for every field of every object: 500 calls for a page of 50 sessions,
+most of the time of a request. A *plan* is made once per (document, operationName), after
+strawberry has run it once and so parsed, limited and validated it. It knows ahead of time
+how each field gets its value:
+
+- a root field calls its strawberry resolver, with arguments converted as strawberry does;
+- a field with no resolver reads an attribute, and a leaf is serialized by its GraphQL type;
+- a nested field that loads in batches (a session's persona, its messageCount) is loaded once
+  for all the objects of its level, with the same load function as the request's DataLoader;
+- any other resolver is called directly, when its object is not in a list.
+
+A document the plan cannot follow exactly (directives, introspection, interfaces, a
+per-object resolver inside a list, several mutations) gets no plan and strawberry runs it,
+as does every request when `KALITO_COMPILED_OPERATIONS=0`. At run time a query that meets any
+error is handed back to strawberry whole, which answers it as it always did; a query writes
+nothing, so running it twice is harmless. A mutation is never run twice: its error is mapped
+here by schema/errors.py, the one place that maps errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    parse,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from strawberry.schema.schema_converter import GraphQLCoreConverter, get_arguments
+from strawberry.types import ExecutionResult
+from strawberry.types.field import StrawberryField
+from strawberry.types.graphql import OperationType
+
+from schema.context import Context, load_message_counts, load_personas
+from schema.errors import resolver_error
+from schema.limits import operation_timeout_error
+from schema.observability import OperationRecord, OperationReporter, error_codes
+
+# Leaves whose Python values are already what JSON carries.
+_PLAIN_SCALARS = frozenset({"String", "ID", "Boolean"})
+
+# Nested fields that load in batches: the key each object loads by (None: null, nothing to
+# load), and the batch function its DataLoader in schema/context.py uses.
+BATCHED_FIELDS: dict[tuple[str, str], tuple[Callable[[Any], Any], Callable[[Sequence[Any]], Awaitable[list[Any]]]]] = {
+    ("Session", "persona"): (lambda session: session.persona_id, load_personas),
+    ("Session", "messageCount"): (lambda session: session.id, load_message_counts),
+}
+
+
+class Unsupported(Exception):
+    """The document asks for something a plan does not follow exactly."""
+
+
+class NullInNonNull(Exception):
+    """A resolver gave null for a non-null field: strawberry knows how to report that."""
+
+
+@dataclass(frozen=True)
+class PlanInfo:
+    """What the resolvers a plan calls read from their `info`: the request's context."""
+
+    context: Context
+
+
+# --- the compiled form --------------------------------------------------------------------------
+
+
+@dataclass
+class Selection:
+    """The fields asked of objects of one type, in response order, and those of them that are
+    completed a column at a time (objects, lists, resolvers and batches)."""
+
+    fields: list[FieldStep]
+    columns: list[FieldStep] = field(init=False)
+
+    def __post_init__(self) -> None:
+        for step in self.fields:
+            simple = step.constant is None and step.leaf is not None and not step.list_of and not step.resolved
+            step.attribute = step.python_name if simple else None
+        self.columns = [step for step in self.fields if step.attribute is None and step.constant is None]
+
+
+@dataclass
+class FieldStep:
+    key: str  # the response key (the alias, or the field's name)
+    name: str
+    nodes: list[FieldNode]
+    definition: GraphQLField | None  # None for __typename
+    strawberry_field: StrawberryField | None
+    non_null: bool
+    list_of: bool  # a list (of non-null items: the only lists this schema has)
+    leaf: Callable[[Any], Any] | None  # serializes a leaf; None for an object
+    selection: Selection | None  # for an object or a list of objects
+    constant: str | None = None  # __typename
+    batched: tuple[Callable[[Any], Any], Callable[[Sequence[Any]], Awaitable[list[Any]]]] | None = None
+    # The attribute a scalar is read from, for a leaf that needs no resolver (set by Selection).
+    attribute: str | None = None
+
+    @property
+    def python_name(self) -> str:
+        return self.strawberry_field.python_name if self.strawberry_field else self.name
+
+    @property
+    def resolved(self) -> bool:
+        return self.strawberry_field is not None and self.strawberry_field.base_resolver is not None
+
+
+@dataclass
+class Plan:
+    operation: OperationDefinitionNode
+    operation_type: OperationType
+    name: str | None
+    root: Selection
+
+
+# --- compiling ----------------------------------------------------------------------------------
+
+
+class Compiler:
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode, *, mutation: bool) -> None:
+        self.schema = schema
+        # Below a mutation's root field, only what cannot fail once the write is committed: a
+        # resolver there (messages(first: 0) on the session made) errs in a field of its own,
+        # which strawberry reports beside the data, and a plan would have nothing to fall back on.
+        self.resolvers_below_root = not mutation
+        self.fragments = {
+            node.name.value: node for node in document.definitions if isinstance(node, FragmentDefinitionNode)
+        }
+
+    def selection(self, parent: GraphQLObjectType, nodes: Sequence[SelectionSetNode], *, in_list: bool) -> Selection:
+        grouped: dict[str, list[FieldNode]] = {}
+        spread: set[str] = set()
+        for selection_set in nodes:
+            self.collect(parent, selection_set, grouped, spread)
+        return Selection([self.field(parent, key, same, in_list=in_list) for key, same in grouped.items()])
+
+    def collect(
+        self,
+        parent: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        into: dict[str, list[FieldNode]],
+        spread: set[str],
+    ) -> None:
+        """graphql-core's CollectFields for an object type, without directives (not planned):
+        a fragment spread a second time in one selection adds nothing (nor its nodes twice)."""
+        for node in selection_set.selections:
+            if node.directives:
+                raise Unsupported("directives")
+            if isinstance(node, FieldNode):
+                into.setdefault(node.alias.value if node.alias else node.name.value, []).append(node)
+            elif isinstance(node, InlineFragmentNode):
+                if node.type_condition is not None and node.type_condition.name.value != parent.name:
+                    raise Unsupported("an inline fragment on another type")
+                self.collect(parent, node.selection_set, into, spread)
+            elif isinstance(node, FragmentSpreadNode):
+                if node.name.value in spread:
+                    continue
+                spread.add(node.name.value)
+                fragment = self.fragments[node.name.value]
+                if fragment.directives or fragment.type_condition.name.value != parent.name:
+                    raise Unsupported("a fragment on another type")
+                self.collect(parent, fragment.selection_set, into, spread)
+
+    def field(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode], *, in_list: bool) -> FieldStep:
+        name = nodes[0].name.value
+        if name == "__typename":
+            return FieldStep(key, name, nodes, None, None, True, False, str, None, constant=parent.name)
+        if name.startswith("__"):
+            raise Unsupported("introspection")
+        definition = parent.fields[name]
+        strawberry_field = definition.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        output: GraphQLOutputType = definition.type
+        non_null = isinstance(output, GraphQLNonNull)
+        output = output.of_type if isinstance(output, GraphQLNonNull) else output
+        list_of = isinstance(output, GraphQLList)
+        if list_of:
+            item = output.of_type
+            if not isinstance(item, GraphQLNonNull):
+                raise Unsupported("a list of nullable items")
+            output = item.of_type
+        step = FieldStep(key, name, nodes, definition, strawberry_field, non_null, list_of, None, None)
+        if isinstance(output, GraphQLObjectType):
+            sub_nodes = [node.selection_set for node in nodes if node.selection_set is not None]
+            step.selection = self.selection(output, sub_nodes, in_list=in_list or list_of)
+        elif isinstance(output, GraphQLScalarType) and output.name in _PLAIN_SCALARS:
+            step.leaf = _identity
+        elif isinstance(output, (GraphQLScalarType, GraphQLEnumType)):
+            step.leaf = output.serialize
+        else:
+            raise Unsupported(f"a field of type {output}")
+        if strawberry_field is None or strawberry_field.base_resolver is None:
+            if nodes[0].arguments:
+                raise Unsupported("arguments on a field without a resolver")
+            return step
+        step.batched = BATCHED_FIELDS.get((parent.name, name))
+        if step.batched is None and in_list:
+            raise Unsupported(f"{parent.name}.{name} resolved per object")
+        below_root = parent not in (self.schema.query_type, self.schema.mutation_type)
+        if below_root and not self.resolvers_below_root:
+            raise Unsupported(f"{parent.name}.{name} resolved below a mutation's root field")
+        return step
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def compile_plan(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan:
+    operations = [node for node in document.definitions if isinstance(node, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [node for node in operations if node.name is not None and node.name.value == operation_name]
+    if len(operations) != 1:
+        raise Unsupported("no single operation")
+    operation = operations[0]
+    operation_type = OperationType(operation.operation.value)
+    if operation.directives or any(definition.directives for definition in operation.variable_definitions or ()):
+        raise Unsupported("directives")
+    root_type = {
+        OperationType.QUERY: schema.query_type,
+        OperationType.MUTATION: schema.mutation_type,
+    }.get(operation_type)
+    if root_type is None:
+        raise Unsupported("a subscription")
+    compiler = Compiler(schema, document, mutation=operation_type is OperationType.MUTATION)
+    root = compiler.selection(root_type, [operation.selection_set], in_list=False)
+    if operation_type is OperationType.MUTATION and len(root.fields) != 1:
+        raise Unsupported("several mutations, each its own transaction")
+    name = operation.name.value if operation.name else None
+    return Plan(operation, operation_type, operation_name or name, root)
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+class Runner:
+    """Runs one plan for one request."""
+
+    def __init__(self, plan: Plan, variables: Any, context: Context, converter: GraphQLCoreConverter) -> None:
+        self.plan = plan
+        self.variables = variables
+        self.info = PlanInfo(context)
+        self.converter = converter
+
+    async def resolve(self, step: FieldStep, source: Any) -> Any:
+        assert step.strawberry_field is not None and step.definition is not None
+        raw_arguments = get_argument_values(step.definition, step.nodes[0], self.variables)
+        args, kwargs = get_arguments(
+            field=step.strawberry_field,
+            source=source,
+            info=self.info,  # type: ignore[arg-type]  # the resolvers read info.context only
+            kwargs=raw_arguments,
+            config=self.converter.config,
+            scalar_registry=self.converter.scalar_registry,
+        )
+        result = step.strawberry_field.get_result(source, info=self.info, args=args, kwargs=kwargs)  # type: ignore[arg-type]
+        return await result if asyncio.iscoroutine(result) else result
+
+    async def complete(self, selection: Selection, objects: list[Any]) -> list[dict[str, Any]]:
+        """The response objects of `objects`, all of one type. A row at a time for the fields
+        read straight off an object (most of them), then a column at a time, level by level,
+        for the others: a batched field loads once for the whole level."""
+        results: list[dict[str, Any]] = []
+        for source in objects:
+            result: dict[str, Any] = {}
+            for step in selection.fields:
+                if step.attribute is None:
+                    result[step.key] = step.constant  # a placeholder (in response order) but for __typename
+                    continue
+                value = getattr(source, step.attribute)
+                if value is None:
+                    if step.non_null:
+                        raise NullInNonNull(step.key)
+                    result[step.key] = None
+                else:
+                    result[step.key] = step.leaf(value)  # type: ignore[misc]  # attribute implies leaf
+            results.append(result)
+        for step in selection.columns:
+            if step.batched is not None:
+                values = await self.load_batch(step, objects)
+            elif step.resolved:
+                values = [await self.resolve(step, source) for source in objects]
+            else:
+                values = [getattr(source, step.python_name) for source in objects]
+            for result, value in zip(results, await self.completed(step, values), strict=True):
+                result[step.key] = value
+        return results
+
+    async def load_batch(self, step: FieldStep, objects: list[Any]) -> list[Any]:
+        assert step.batched is not None
+        key_of, load = step.batched
+        keys = [key_of(source) for source in objects]
+        wanted = list(dict.fromkeys(key for key in keys if key is not None))
+        loaded = dict(zip(wanted, await load(wanted), strict=True)) if wanted else {}
+        return [None if key is None else loaded[key] for key in keys]
+
+    async def completed(self, step: FieldStep, values: list[Any]) -> list[Any]:
+        if step.non_null and any(value is None for value in values):
+            raise NullInNonNull(step.key)
+        if step.leaf is not None:
+            leaf = step.leaf
+            if step.list_of:
+                return [None if value is None else [leaf(item) for item in value] for value in values]
+            return [None if value is None else leaf(value) for value in values]
+        assert step.selection is not None
+        if step.list_of:
+            items = [item for value in values if value is not None for item in value]
+            done = iter(await self.complete(step.selection, items))
+            return [None if value is None else [next(done) for _ in value] for value in values]
+        present = [value for value in values if value is not None]
+        done = iter(await self.complete(step.selection, present))
+        return [None if value is None else next(done) for value in values]
+
+
+class CompiledOperations:
+    """The plans of this schema's documents, bounded, and their execution with the same error
+    codes, time limit and operation reports as strawberry's."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        converter: GraphQLCoreConverter,
+        *,
+        report: OperationReporter | None,
+        timeout_seconds: float,
+        maxsize: int,
+    ) -> None:
+        self.schema = schema
+        self.converter = converter
+        self.report = report
+        self.timeout_seconds = timeout_seconds
+        self.maxsize = maxsize
+        self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+
+    def plan_for(self, query: object, operation_name: object) -> Plan | None:
+        if not isinstance(query, str) or not isinstance(operation_name, (str, type(None))):
+            return None  # a malformed request: strawberry refuses it
+        key = (query, operation_name)
+        plan = self.plans.get(key)
+        if plan is not None:
+            self.plans.move_to_end(key)
+        return plan
+
+    def learn(self, query: str, operation_name: str | None) -> None:
+        """After strawberry ran `query` past validation: plan it, or remember that it has none."""
+        key = (query, operation_name)
+        if key in self.plans:
+            return
+        try:
+            plan: Plan | None = compile_plan(self.schema, parse(query), operation_name)
+        except Unsupported:
+            plan = None
+        self.plans[key] = plan
+        if len(self.plans) > self.maxsize:
+            self.plans.popitem(last=False)
+
+    async def execute(self, plan: Plan, variables: dict[str, Any] | None, context: Context) -> ExecutionResult | None:
+        """The result of `plan` (a query or a mutation, as a POST may carry), or None when
+        strawberry must answer this request instead."""
+        started = time.perf_counter()
+        coerced = get_variable_values(self.schema, plan.operation.variable_definitions or (), variables or {})
+        if isinstance(coerced, list):
+            return None  # strawberry words the variable errors
+        runner = Runner(plan, coerced, context, self.converter)
+        if plan.operation_type is OperationType.QUERY:
+            result = await self.run_query(runner)
+        else:
+            result = await self.run_mutation(runner)
+        if result is not None and self.report is not None:
+            self.report(
+                OperationRecord(
+                    name=plan.name,
+                    type=plan.operation_type.value,
+                    validated=True,
+                    duration_seconds=time.perf_counter() - started,
+                    error_codes=error_codes(result.errors),
+                )
+            )
+        return result
+
+    async def run_query(self, runner: Runner) -> ExecutionResult | None:
+        try:
+            async with asyncio.timeout(self.timeout_seconds or None):
+                (data,) = await runner.complete(runner.plan.root, [None])
+        except TimeoutError:
+            return ExecutionResult(data=None, errors=[operation_timeout_error(self.timeout_seconds)])
+        except Exception:  # strawberry reruns it and reports the error its way
+            return None
+        return ExecutionResult(data=data, errors=None)
+
+    async def run_mutation(self, runner: Runner) -> ExecutionResult:
+        (step,) = runner.plan.root.fields
+        try:
+            value = await runner.resolve(step, None)
+        except Exception as failure:
+            error = GraphQLError(str(failure), nodes=step.nodes, path=[step.key], original_error=failure)
+            return ExecutionResult(data=None if step.non_null else {step.key: None}, errors=[resolver_error(error)])
+        (completed,) = await runner.completed(step, [value])
+        return ExecutionResult(data={step.key: completed}, errors=None)
