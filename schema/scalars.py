@@ -9,7 +9,8 @@ import strawberry
 
 def serialize_datetime(value: datetime) -> str:
     value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # isoformat: several times faster than strftime, and always four digits of year
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" is always UTC's
 
 
 def parse_datetime(value: object) -> datetime:

@@ -36,8 +36,13 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.declared_length(scope) > self.max_body_bytes:
-            await self.refuse(scope, receive, send)
+        declared = self.declared_length(scope)
+        if declared is not None:
+            # The server delivers no more than a declared length: nothing left to count.
+            if declared > self.max_body_bytes:
+                await self.refuse(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
 
         received = 0
@@ -65,11 +70,13 @@ class BodyLimit:
             await self.refuse(scope, receive, send)
 
     @staticmethod
-    def declared_length(scope: Scope) -> int:
+    def declared_length(scope: Scope) -> int | None:
+        """The Content-Length, or None for a body without one (chunked, or none at all)."""
+        declared = Headers(scope=scope).get("content-length")
         try:
-            return int(Headers(scope=scope).get("content-length", "0"))
+            return int(declared) if declared is not None else None
         except ValueError:  # the server refuses a malformed Content-Length before we see it
-            return 0
+            return None
 
     async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"The request body is larger than {self.max_body_bytes} bytes"

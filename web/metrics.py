@@ -151,6 +151,8 @@ class Metrics:
             ["operation", "type"],
             registry=self.events,
         )
+        self._counts: dict[tuple[str, ...], Counter] = {}
+        self._durations: dict[tuple[str, ...], Histogram] = {}
         # Read at scrape time, from this process only.
         self.live = CollectorRegistry()
         self._active_subscriptions: Callable[[], int] = lambda: 0
@@ -163,10 +165,17 @@ class Metrics:
 
     def observe(self, record: OperationRecord) -> None:
         operation = self.names.label(record)
-        self.operations.labels(operation, record.type, record.outcome).inc()
+        # The labelled children, looked up once per label set (bounded: names are, and so are
+        # types and outcomes) rather than by prometheus_client's locked lookup every time.
+        key = (operation, record.type, record.outcome)
+        if (count := self._counts.get(key)) is None:
+            count = self._counts[key] = self.operations.labels(*key)
+        count.inc()
         # A subscription's duration is how long the client listened: it says nothing of latency.
         if record.type != "subscription":
-            self.durations.labels(operation, record.type).observe(record.duration_seconds)
+            if (duration := self._durations.get(key[:2])) is None:
+                duration = self._durations[key[:2]] = self.durations.labels(*key[:2])
+            duration.observe(record.duration_seconds)
 
     def render(self) -> bytes:
         directory = multiprocess_directory()

@@ -32,6 +32,9 @@ def log_operation(record: OperationRecord) -> None:
 
 
 def write(record: OperationRecord, status: int | None) -> None:
+    level = logging.ERROR if record.outcome == INTERNAL_SERVER_ERROR else logging.INFO
+    if not logger.isEnabledFor(level):  # at KALITO_LOG_LEVEL=warning, ok operations cost nothing
+        return
     name = record.name[:MAX_LOGGED_NAME] if record.name is not None else None
     # The id goes on the record itself: a handler that formats later (a queue) is out of context.
     fields: dict[str, object] = {
@@ -44,7 +47,6 @@ def write(record: OperationRecord, status: int | None) -> None:
     }
     if status is not None:
         fields["status"] = status
-    level = logging.ERROR if record.outcome == INTERNAL_SERVER_ERROR else logging.INFO
     logger.log(level, "%s %s: %s", record.type, name or "(anonymous)", record.outcome, extra=fields)
 
 
