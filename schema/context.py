@@ -6,11 +6,12 @@ page of sessions costs one query per kind of field, not one per session.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -22,6 +23,22 @@ if TYPE_CHECKING:
     from schema.types import Persona
 
 MessagePageKey = tuple[str, models.PageRequest]
+
+
+K = TypeVar("K")
+T = TypeVar("T")
+
+
+class SharedLoader(DataLoader[K, T]):
+    """A DataLoader whose loads may be awaited by several fields at once.
+
+    DataLoader answers every load of one key with the same future. When graphql-core cancels a
+    field (a sibling failed under a non-null parent), the cancellation would reach that shared
+    future and raise CancelledError in every other field awaiting the key, fields that were not
+    cancelled: the request then ends without a response. Each load here gets its own shield."""
+
+    def load(self, key: K) -> Awaitable[T]:
+        return asyncio.shield(super().load(key))
 
 
 async def load_personas(persona_ids: Sequence[str]) -> list[Persona | None]:
@@ -67,13 +84,13 @@ class Context:
     # One set of loaders per request: batched within it, never a cache shared between users.
     # Made when first used: most requests (a compiled plan's) need none.
     @functools.cached_property
-    def personas(self) -> DataLoader[str, Persona | None]:
-        return DataLoader(load_fn=load_personas, cache=self.cache_loads)
+    def personas(self) -> SharedLoader[str, Persona | None]:
+        return SharedLoader(load_fn=load_personas, cache=self.cache_loads)
 
     @functools.cached_property
-    def message_counts(self) -> DataLoader[str, int]:
-        return DataLoader(load_fn=load_message_counts, cache=self.cache_loads)
+    def message_counts(self) -> SharedLoader[str, int]:
+        return SharedLoader(load_fn=load_message_counts, cache=self.cache_loads)
 
     @functools.cached_property
-    def message_pages(self) -> DataLoader[MessagePageKey, models.Page[models.MessageRow]]:
-        return DataLoader(load_fn=_load_message_pages, cache=self.cache_loads)
+    def message_pages(self) -> SharedLoader[MessagePageKey, models.Page[models.MessageRow]]:
+        return SharedLoader(load_fn=_load_message_pages, cache=self.cache_loads)

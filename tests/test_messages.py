@@ -438,6 +438,20 @@ async def test_a_cursor_of_the_sessions_list_is_not_a_messages_cursor(gql, seven
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
 
 
+async def test_a_field_failing_beside_a_shared_load_leaves_the_other_fields_answered(gql, seven_messages):
+    """Two fields await one key's load. When `messages` fails, graphql-core cancels its non-null
+    parent's other fields; the other alias must still get its count (one future shared by both
+    loads once raised CancelledError there, and the request ended without an answer)."""
+    query = """query ($id: ID!) {
+      failing: session(id: $id) { messageCount messages(first: 0) { totalCount } }
+      answered: session(id: $id) { messageCount }
+    }"""
+    body = await gql(query, {"id": "chat-1"})
+
+    assert body["data"] == {"failing": None, "answered": {"messageCount": 7}}
+    assert [error["path"] for error in body["errors"]] == [["failing", "messages"]]
+
+
 MANY_TEXTS = [f"message {number:02d}" for number in range(12)]
 # Examples of one property share one database, which they only read.
 SHARED_DATABASE = hypothesis_settings(
