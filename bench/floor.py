@@ -2,8 +2,9 @@
 
 A bare Starlette app, one endpoint per workload (`POST /floor/<key>`, bench/workloads.py), that
 reads the same JSON body the project gets, runs the same SQL statements the project runs, with
-the same driver Tortoise uses (aiosqlite on one connection behind a lock, or an asyncpg pool of
-1 to 5), and writes with orjson byte for byte the JSON the project answers: no GraphQL, no ORM,
+the same driver and connections the project uses (on SQLite, aiosqlite: reads on a connection of
+their own, write transactions on another behind a lock, as models/sqlite_backend.py does; on
+PostgreSQL, an asyncpg pool of 1 to 5), and writes with orjson byte for byte the JSON the project answers: no GraphQL, no ORM,
 no validation, no middleware. The project's speed is reported as a fraction of this one's.
 
     uvicorn --factory bench.floor:app_from_env   # BENCH_FLOOR_DATABASE_URL=sqlite://... or postgres://...
@@ -177,8 +178,9 @@ class Transaction:
 
 
 class SqliteDatabase(Database):
-    """One aiosqlite connection, its statements one at a time behind a lock, and write
-    transactions that begin IMMEDIATE: what models/sqlite_backend.py does."""
+    """What models/sqlite_backend.py does: one aiosqlite connection for write transactions,
+    which begin IMMEDIATE, behind a lock; reads outside them on a second, `query_only`
+    connection without one."""
 
     rows = SqliteRows
 
@@ -187,20 +189,24 @@ class SqliteDatabase(Database):
         self.pragmas = pragmas
         self.lock = asyncio.Lock()
         self.connection: aiosqlite.Connection | None = None
+        self.reader: aiosqlite.Connection | None = None
 
     async def open(self) -> None:
         self.connection = await aiosqlite.connect(self.path, isolation_level=None)
         for pragma, value in self.pragmas.items():
             await self.connection.execute(f"PRAGMA {pragma}={value}")
+        self.reader = await aiosqlite.connect(self.path, isolation_level=None)
+        await self.reader.execute("PRAGMA query_only=ON")
+        await self.reader.execute(f"PRAGMA busy_timeout={self.pragmas['busy_timeout']}")
 
     async def close(self) -> None:
-        if self.connection is not None:
-            await self.connection.close()
+        for connection in (self.reader, self.connection):
+            if connection is not None:
+                await connection.close()
 
     async def fetch(self, sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
-        assert self.connection is not None
-        async with self.lock:
-            return cast(Sequence[Sequence[Any]], await self.connection.execute_fetchall(sql, params))
+        assert self.reader is not None
+        return cast(Sequence[Sequence[Any]], await self.reader.execute_fetchall(sql, params))
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

@@ -16,6 +16,8 @@ from typing import Any, cast
 
 from tortoise import connections
 
+from models.sqlite_backend import ImmediateSqliteClient
+
 
 def _dollar_placeholders(sql: str) -> str:
     """`?` placeholders as PostgreSQL's `$1, $2, ...` (the statements hold no literal `?`)."""
@@ -31,15 +33,19 @@ def on_sqlite() -> bool:
 
 
 async def fetch(sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
-    """The rows of one statement, each indexable by position (sqlite3.Row or asyncpg.Record).
+    """The rows of one statement, each indexable by position.
 
-    On SQLite, straight to the aiosqlite connection under Tortoise's own lock: its
-    `execute_query` also counts changed rows and rewrites NUL bytes, which a read with
-    parameters needs neither of (about 15 µs a request under load)."""
+    On SQLite outside a transaction, on the client's reading connection (models/sqlite_backend.py);
+    inside one, straight to the transaction's aiosqlite connection: Tortoise's `execute_query`
+    also counts changed rows and rewrites NUL bytes, which a read with parameters needs neither
+    of (about 15 µs a request under load)."""
     client = connections.get("default")
+    if isinstance(client, ImmediateSqliteClient):
+        return await client.read(sql, params)
     if client.capabilities.dialect != "sqlite":
         _, rows = await client.execute_query(_for_postgres(sql), list(params))
         return rows
+    client.log.debug("%s: %s", sql, params)  # as Tortoise logs its own statements
     async with client.acquire_connection() as connection:
         return cast(Sequence[Sequence[Any]], await connection.execute_fetchall(sql, params))
 

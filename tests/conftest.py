@@ -51,6 +51,8 @@ async def db(database_url: str) -> AsyncIterator[str]:
     # The schema comes from the migrations, as in production: the deployment's `migrate`, then
     # the server's start.
     config = generate_config(database_url, app_modules={}, testing=True)
+    if database_url.startswith("sqlite"):  # the server's own SQLite client (models/sqlite_backend.py)
+        config["connections"] = models.tortoise_config(database_url)["connections"]
     config["apps"] = apps_config()
     async with TortoiseContext() as context:
         await context.init(config=config, _create_db=True)
