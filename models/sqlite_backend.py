@@ -21,6 +21,7 @@ connection, where it sees that transaction's own writes.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Sequence
 from typing import Any, cast
@@ -31,6 +32,7 @@ from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionConte
 from tortoise.exceptions import TransactionManagementError
 
 Rows = Sequence[Sequence[Any]]
+CONNECT_ATTEMPTS = 5
 
 
 class ImmediateTransactionWrapper(SqliteTransactionWrapper):
@@ -56,7 +58,20 @@ class ImmediateSqliteClient(SqliteClient):
         return self.filename == ":memory:" or "mode=memory" in self.filename
 
     async def create_connection(self, with_db: bool) -> None:
-        await super().create_connection(with_db)
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            try:
+                await super().create_connection(with_db)
+                break
+            except sqlite3.OperationalError as error:
+                # Two connections switching one new file to WAL at once: SQLite refuses one of
+                # them at once (waiting could deadlock, so the busy timeout does not apply); the
+                # other is done within milliseconds. Seen with two workers starting together.
+                if self._connection is not None:
+                    await self._connection.close()
+                    self._connection = None
+                if "locked" not in str(error) or attempt == CONNECT_ATTEMPTS:
+                    raise
+                await asyncio.sleep(0.01 * attempt)
         if self._reader is None and not self.in_memory:
             reader = await aiosqlite.connect(self.filename, isolation_level=None)
             for pragma in ("query_only=ON", f"busy_timeout={self.pragmas.get('busy_timeout', 5000)}"):

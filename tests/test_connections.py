@@ -1,11 +1,15 @@
-"""Reads outside a transaction never wait for a write transaction and never see one unfinished;
+"""How the server's connections behave together.
+
+Reads outside a transaction never wait for a write transaction and never see one unfinished;
 reads inside one see its own writes. On SQLite they run on a second, read-only connection
-(models/sqlite_backend.py); on PostgreSQL, on another connection of the pool."""
+(models/sqlite_backend.py); on PostgreSQL, on another connection of the pool. Connections
+opening one new SQLite file together all succeed."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from pathlib import Path
 
 import pytest
 from tortoise import connections
@@ -60,3 +64,17 @@ async def test_the_sqlite_reading_connection_cannot_write(db: str) -> None:
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         await client.read('DELETE FROM "sessions"', [])
     assert await models.Session.by_id("s1") is not None
+
+
+async def test_connections_opening_one_new_sqlite_file_together_all_succeed(tmp_path: Path) -> None:
+    """As two workers starting on one new file: both switch it to WAL, and SQLite refuses one
+    of them at once (about one start in twenty) unless the client tries again."""
+    for attempt in range(100):
+        url = f"sqlite://{tmp_path / f'kalito-{attempt}.db'}"
+        credentials = models.tortoise_config(url)["connections"]["default"]["credentials"]
+        clients = [ImmediateSqliteClient(connection_name="default", **credentials) for _ in range(2)]
+        try:
+            await asyncio.gather(*(client.create_connection(with_db=True) for client in clients))
+        finally:
+            for client in clients:
+                await client.close()
