@@ -4,8 +4,9 @@ A bare Starlette app, one endpoint per workload (`POST /floor/<key>`, bench/work
 reads the same JSON body the project gets, runs the same SQL statements the project runs, with
 the same driver and connections the project uses (on SQLite, aiosqlite: reads on a connection of
 their own, write transactions on another behind a lock, as models/sqlite_backend.py does; on
-PostgreSQL, an asyncpg pool of 1 to 5), and writes with orjson byte for byte the JSON the project answers: no GraphQL, no ORM,
-no validation, no middleware. The project's speed is reported as a fraction of this one's.
+PostgreSQL, an asyncpg pool of 1 to 5), and writes with orjson byte for byte the JSON the
+project answers: no GraphQL, no ORM, no validation, no middleware. The project's speed is
+reported as a fraction of this one's.
 
     uvicorn --factory bench.floor:app_from_env   # BENCH_FLOOR_DATABASE_URL=sqlite://... or postgres://...
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from tortoise import connections
 
-from models.sqlite_backend import ImmediateSqliteClient
+from models.sqlite_backend import ImmediateSqliteClient, fetch_on_own_connection
 
 
 def _dollar_placeholders(sql: str) -> str:
@@ -45,9 +45,7 @@ async def fetch(sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
     if client.capabilities.dialect != "sqlite":
         _, rows = await client.execute_query(_for_postgres(sql), list(params))
         return rows
-    client.log.debug("%s: %s", sql, params)  # as Tortoise logs its own statements
-    async with client.acquire_connection() as connection:
-        return cast(Sequence[Sequence[Any]], await connection.execute_fetchall(sql, params))
+    return await fetch_on_own_connection(client, sql, params)  # inside a transaction
 
 
 def column_list(columns: Sequence[str]) -> str:

@@ -35,6 +35,14 @@ Rows = Sequence[Sequence[Any]]
 CONNECT_ATTEMPTS = 5
 
 
+async def fetch_on_own_connection(client: SqliteClient, sql: str, params: Sequence[Any]) -> Rows:
+    """The rows of one read on `client`'s own connection, under its lock (a transaction's, or an
+    in-memory database's), logged as Tortoise logs its own statements."""
+    client.log.debug("%s: %s", sql, params)
+    async with client.acquire_connection() as connection:
+        return cast(Rows, await connection.execute_fetchall(sql, params))
+
+
 class ImmediateTransactionWrapper(SqliteTransactionWrapper):
     async def begin(self) -> None:
         try:
@@ -86,13 +94,12 @@ class ImmediateSqliteClient(SqliteClient):
 
     async def read(self, sql: str, params: Sequence[Any]) -> Rows:
         """The rows of one read outside any transaction, as tuples."""
-        self.log.debug("%s: %s", sql, params)  # as Tortoise logs its own statements
+        if self.in_memory:
+            return await fetch_on_own_connection(self, sql, params)
         if self._reader is None:
-            if self.in_memory:
-                async with self.acquire_connection() as connection:
-                    return cast(Rows, await connection.execute_fetchall(sql, params))
             await self.create_connection(with_db=True)
         assert self._reader is not None
+        self.log.debug("%s: %s", sql, params)  # as Tortoise logs its own statements
         return cast(Rows, await self._reader.execute_fetchall(sql, params))
 
 
