@@ -6,7 +6,9 @@ most of the time of a request. A *plan* is made once per (document, operationNam
 strawberry has run it once and so parsed, limited and validated it. It knows ahead of time
 how each field gets its value:
 
-- a root field calls its strawberry resolver, with arguments converted as strawberry does;
+- a root field calls its strawberry resolver, with arguments converted as strawberry does (or,
+  when each is a non-null variable of a built-in scalar, which strawberry passes unchanged,
+  straight from the variables: most root fields, `session(id: $id)`, are called so);
 - a field with no resolver reads an attribute, and a leaf is serialized by its GraphQL type;
 - a nested field that loads in batches (a session's persona, its messageCount) is loaded once
   for all the objects of its level, with the same load function as the request's DataLoader;
@@ -34,23 +36,35 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLString,
     InlineFragmentNode,
+    NamedTypeNode,
+    NonNullTypeNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    Undefined,
+    VariableDefinitionNode,
+    VariableNode,
     parse,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
+from strawberry import ID
 from strawberry.schema.schema_converter import GraphQLCoreConverter, get_arguments
 from strawberry.types import ExecutionResult
+from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 
@@ -61,6 +75,12 @@ from schema.observability import OperationRecord, OperationReporter, error_codes
 
 # Leaves whose Python values are already what JSON carries.
 _PLAIN_SCALARS = frozenset({"String", "ID", "Boolean"})
+# The built-in scalars, by name: graphql-core coerces their variables with parse_value alone,
+# and strawberry hands their values to a resolver unchanged.
+_BUILT_IN_SCALARS = {
+    scalar.name: scalar for scalar in (GraphQLID, GraphQLString, GraphQLInt, GraphQLFloat, GraphQLBoolean)
+}
+_BUILT_IN_PYTHON_TYPES = (str, int, float, bool, ID)
 
 # Nested fields that load in batches: the key each object loads by (None: null, nothing to
 # load), and the batch function its DataLoader in schema/context.py uses.
@@ -118,6 +138,8 @@ class FieldStep:
     batched: tuple[Callable[[Any], Any], Callable[[Sequence[Any]], Awaitable[list[Any]]]] | None = None
     # The attribute a scalar is read from, for a leaf that needs no resolver (set by Selection).
     attribute: str | None = None
+    # For a resolver whose every argument is a non-null scalar variable: (parameter, variable).
+    direct_arguments: tuple[tuple[str, str], ...] | None = None
 
     @property
     def python_name(self) -> str:
@@ -134,14 +156,55 @@ class Plan:
     operation_type: OperationType
     name: str | None
     root: Selection
+    # Each variable's scalar, when every one is a non-null built-in scalar without a default.
+    scalar_variables: tuple[tuple[str, GraphQLScalarType], ...] | None
+
+    def coerce(self, schema: GraphQLSchema, variables: dict[str, Any]) -> dict[str, Any] | None:
+        """The variables as graphql-core coerces them, or None when they are invalid (strawberry
+        words the errors). For scalars alone this is what graphql-core does, minus its walk of
+        the definitions' types: parse_value each one, refuse null and Undefined."""
+        if self.scalar_variables is None:
+            coerced = get_variable_values(schema, self.operation.variable_definitions or (), variables)
+            return None if isinstance(coerced, list) else coerced
+        scalars: dict[str, Any] = {}
+        for name, scalar in self.scalar_variables:
+            value = variables.get(name)
+            if value is None:
+                return None
+            try:
+                value = scalar.parse_value(value)
+            except GraphQLError:
+                return None
+            if value is Undefined:
+                return None
+            scalars[name] = value
+        return scalars
+
+
+def built_in_scalars(
+    definitions: Sequence[VariableDefinitionNode],
+) -> tuple[tuple[str, GraphQLScalarType], ...] | None:
+    scalars = []
+    for definition in definitions:
+        nullable = definition.type.type if isinstance(definition.type, NonNullTypeNode) else None
+        if not isinstance(nullable, NamedTypeNode) or definition.default_value is not None:
+            return None
+        scalar = _BUILT_IN_SCALARS.get(nullable.name.value)
+        if scalar is None:
+            return None
+        scalars.append((definition.variable.name.value, scalar))
+    return tuple(scalars)
 
 
 # --- compiling ----------------------------------------------------------------------------------
 
 
 class Compiler:
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode, *, mutation: bool) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, *, mutation: bool
+    ) -> None:
         self.schema = schema
+        self.scalar_variables = dict(built_in_scalars(operation.variable_definitions or ()) or ())
         # Below a mutation's root field, only what cannot fail once the write is committed: a
         # resolver there (messages(first: 0) on the session made) errs in a field of its own,
         # which strawberry reports beside the data, and a plan would have nothing to fall back on.
@@ -221,7 +284,41 @@ class Compiler:
         below_root = parent not in (self.schema.query_type, self.schema.mutation_type)
         if below_root and not self.resolvers_below_root:
             raise Unsupported(f"{parent.name}.{name} resolved below a mutation's root field")
+        step.direct_arguments = self.direct_arguments(definition, strawberry_field, nodes[0])
         return step
+
+    def direct_arguments(
+        self, definition: GraphQLField, strawberry_field: StrawberryField, node: FieldNode
+    ) -> tuple[tuple[str, str], ...] | None:
+        """(parameter, variable) for each argument, when strawberry would hand every one to the
+        resolver unchanged: each given, as a non-null variable of a built-in scalar, to a
+        parameter of a plain Python type, with no field extension to reshape them, and a
+        resolver that asks for `self` and nothing else besides. None: convert as strawberry does."""
+        resolver = strawberry_field.base_resolver
+        assert resolver is not None
+        if (
+            strawberry_field.extensions
+            or resolver.self_parameter is None
+            or resolver.info_parameter
+            or resolver.parent_parameter
+            or resolver.root_parameter
+        ):
+            return None
+        given = {argument.name.value: argument.value for argument in node.arguments or ()}
+        if given.keys() != definition.args.keys():
+            return None  # a default applies: strawberry's conversion knows how
+        parameters = []
+        for name, value in given.items():
+            argument = definition.args[name].extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
+            python_type = argument.type.of_type if type(argument.type) is StrawberryOptional else argument.type
+            if (
+                not isinstance(value, VariableNode)
+                or value.name.value not in self.scalar_variables
+                or python_type not in _BUILT_IN_PYTHON_TYPES
+            ):
+                return None
+            parameters.append((argument.python_name, value.name.value))
+        return tuple(parameters)
 
 
 def _identity(value: Any) -> Any:
@@ -244,12 +341,13 @@ def compile_plan(schema: GraphQLSchema, document: DocumentNode, operation_name: 
     }.get(operation_type)
     if root_type is None:
         raise Unsupported("a subscription")
-    compiler = Compiler(schema, document, mutation=operation_type is OperationType.MUTATION)
+    compiler = Compiler(schema, document, operation, mutation=operation_type is OperationType.MUTATION)
     root = compiler.selection(root_type, [operation.selection_set], in_list=False)
     if operation_type is OperationType.MUTATION and len(root.fields) != 1:
         raise Unsupported("several mutations, each its own transaction")
     name = operation.name.value if operation.name else None
-    return Plan(operation, operation_type, operation_name or name, root)
+    scalar_variables = built_in_scalars(operation.variable_definitions or ())
+    return Plan(operation, operation_type, operation_name or name, root, scalar_variables)
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -266,15 +364,19 @@ class Runner:
 
     async def resolve(self, step: FieldStep, source: Any) -> Any:
         assert step.strawberry_field is not None and step.definition is not None
-        raw_arguments = get_argument_values(step.definition, step.nodes[0], self.variables)
-        args, kwargs = get_arguments(
-            field=step.strawberry_field,
-            source=source,
-            info=self.info,  # type: ignore[arg-type]  # the resolvers read info.context only
-            kwargs=raw_arguments,
-            config=self.converter.config,
-            scalar_registry=self.converter.scalar_registry,
-        )
+        if step.direct_arguments is not None:
+            args: list[Any] = [source]  # the resolver's `self`, which strawberry passes too
+            kwargs = {parameter: self.variables[variable] for parameter, variable in step.direct_arguments}
+        else:
+            raw_arguments = get_argument_values(step.definition, step.nodes[0], self.variables)
+            args, kwargs = get_arguments(
+                field=step.strawberry_field,
+                source=source,
+                info=self.info,  # type: ignore[arg-type]  # the resolvers read info.context only
+                kwargs=raw_arguments,
+                config=self.converter.config,
+                scalar_registry=self.converter.scalar_registry,
+            )
         result = step.strawberry_field.get_result(source, info=self.info, args=args, kwargs=kwargs)  # type: ignore[arg-type]
         return await result if asyncio.iscoroutine(result) else result
 
@@ -380,8 +482,8 @@ class CompiledOperations:
         """The result of `plan` (a query or a mutation, as a POST may carry), or None when
         strawberry must answer this request instead."""
         started = time.perf_counter()
-        coerced = get_variable_values(self.schema, plan.operation.variable_definitions or (), variables or {})
-        if isinstance(coerced, list):
+        coerced = plan.coerce(self.schema, variables or {})
+        if coerced is None:
             return None  # strawberry words the variable errors
         runner = Runner(plan, coerced, context, self.converter)
         if plan.operation_type is OperationType.QUERY:

@@ -888,6 +888,68 @@ async def test_writes_answer_and_store_the_same_on_both_paths(paths: TwoPaths, c
             assert paths.has_plan(request), f"no plan for a write:\n{request.describe()}"
 
 
+# Writes whose every argument is a non-null variable of a built-in scalar: the plan hands the
+# coerced variables to the resolver itself, without strawberry's argument conversion, and coerces
+# the variables without graphql-core's walk (schema/plans.py, direct_arguments and Plan.coerce).
+ONE_SESSION = Dataset(
+    [],
+    [
+        {
+            "id": "s1",
+            "name": "Chat",
+            "model": None,
+            "recap": None,
+            "persona_id": None,
+            "saved": False,
+            "created_at": BASE,
+            "updated_at": BASE,
+        }
+    ],
+    [],
+)
+SAVE = (
+    "mutation Save($id: ID!, $name: String!, $recap: String!) "
+    "{ saveSession(id: $id, name: $name, recap: $recap) { id name recap saved updatedAt } }"
+)
+DELETE = "mutation Delete($id: ID!) { deleteSession(id: $id) }"
+# Each document: a request that succeeds (it teaches the plan), then the same document with
+# other variables: valid, refused by a rule, of the wrong type, null, missing, extra.
+SCALAR_ARGUMENT_WRITES = [
+    (
+        SAVE,
+        {"id": "s1", "name": "Saved", "recap": "A recap"},
+        [
+            {"id": "s1", "name": "Other", "recap": ""},
+            {"id": "s1", "name": "", "recap": "x"},
+            {"id": "s1", "name": "x" * 201, "recap": "x"},
+            {"id": "unknown", "name": "n", "recap": "r"},
+            {"id": 1, "name": "n", "recap": "r"},
+            {"id": "s1", "name": 5, "recap": "r"},
+            {"id": "s1", "name": None, "recap": "r"},
+            {"id": "s1", "recap": "r"},
+            {"id": "s1", "name": "n", "recap": "r", "unused": 1},
+        ],
+    ),
+    (
+        DELETE,
+        {"id": "s1"},
+        [{"id": "unknown"}, {"id": 12}, {"id": 1.5}, {"id": True}, {"id": None}, {}, {"id": ["s1"]}],
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "taught", "others"), SCALAR_ARGUMENT_WRITES, ids=["saveSession", "deleteSession"])
+@pytest.mark.usefixtures("frozen_clock")
+async def test_writes_with_scalar_variables_answer_the_same_on_both_paths(
+    paths: TwoPaths, query: str, taught: dict[str, Any], others: list[dict[str, Any]]
+) -> None:
+    assert answered_data(await compare_write(paths, ONE_SESSION, GraphQLRequest(query, taught)))
+    plan = paths.plans.plan_for(query, None)
+    assert plan is not None and plan.root.fields[0].direct_arguments is not None  # the path under test
+    for variables in others:
+        await compare_write(paths, ONE_SESSION, GraphQLRequest(query, variables))
+
+
 # --- the benchmark's documents -------------------------------------------------------------------
 
 
