@@ -288,24 +288,44 @@ async def test_healthz_answers_ok_when_the_database_answers(http: httpx.AsyncCli
 # --- CORS -----------------------------------------------------------------------------------
 
 
+async def preflight(http: httpx.AsyncClient, origin: str) -> httpx.Response:
+    return await http.options(
+        "/graphql",
+        headers={
+            "origin": origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type",
+        },
+    )
+
+
+class TestWithoutCorsOrigins:
+    """The default: no origin may read an answer from a browser page on another origin."""
+
+    async def test_a_preflight_is_refused(self, http: httpx.AsyncClient) -> None:
+        response = await preflight(http, "http://app.example")
+
+        assert response.status_code == 405
+        assert not any(name.startswith("access-control-") for name in response.headers)
+
+    async def test_a_request_from_another_origin_gets_no_cors_header(self, http: httpx.AsyncClient) -> None:
+        response = await http.post(
+            "/graphql",
+            json={"query": SESSION, "variables": {"id": "none"}},
+            headers={"origin": "http://app.example"},
+        )
+
+        assert response.json() == {"data": {"session": None}}
+        assert not any(name.startswith("access-control-") for name in response.headers)
+
+
 class TestCors:
     @pytest.fixture
     def settings(self, database_url: str) -> Settings:
         return Settings(database_url=database_url, cors_origins=("http://app.example",))
 
-    @staticmethod
-    async def preflight(http: httpx.AsyncClient, origin: str) -> httpx.Response:
-        return await http.options(
-            "/graphql",
-            headers={
-                "origin": origin,
-                "access-control-request-method": "POST",
-                "access-control-request-headers": "content-type",
-            },
-        )
-
     async def test_a_preflight_from_an_allowed_origin_is_allowed(self, http: httpx.AsyncClient) -> None:
-        response = await self.preflight(http, "http://app.example")
+        response = await preflight(http, "http://app.example")
 
         assert response.status_code == 200
         assert response.headers["access-control-allow-origin"] == "http://app.example"
@@ -313,7 +333,7 @@ class TestCors:
         assert "content-type" in response.headers["access-control-allow-headers"].lower()
 
     async def test_a_preflight_from_another_origin_is_not_allowed(self, http: httpx.AsyncClient) -> None:
-        response = await self.preflight(http, "http://evil.example")
+        response = await preflight(http, "http://evil.example")
 
         assert response.status_code >= 400
         assert "access-control-allow-origin" not in response.headers
@@ -336,12 +356,6 @@ class TestCors:
         )
 
         assert "access-control-allow-origin" not in response.headers
-
-
-async def test_without_configured_origins_no_origin_is_allowed(http: httpx.AsyncClient) -> None:
-    response = await TestCors.preflight(http, "http://app.example")
-
-    assert "access-control-allow-origin" not in response.headers
 
 
 # --- masking --------------------------------------------------------------------------------
