@@ -65,4 +65,4 @@ def moment_param(moment: datetime) -> Any:
 def moment_from_db(value: Any) -> datetime:
     """A stored moment as an aware datetime in UTC, whichever driver read it."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(UTC)
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)  # both drivers give UTC
