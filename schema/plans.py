@@ -201,10 +201,15 @@ def built_in_scalars(
 
 class Compiler:
     def __init__(
-        self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, *, mutation: bool
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        scalar_variables: tuple[tuple[str, GraphQLScalarType], ...] | None,
+        *,
+        mutation: bool,
     ) -> None:
         self.schema = schema
-        self.scalar_variables = dict(built_in_scalars(operation.variable_definitions or ()) or ())
+        self.scalar_variables = dict(scalar_variables or ())
         # Below a mutation's root field, only what cannot fail once the write is committed: a
         # resolver there (messages(first: 0) on the session made) errs in a field of its own,
         # which strawberry reports beside the data, and a plan would have nothing to fall back on.
@@ -341,12 +346,12 @@ def compile_plan(schema: GraphQLSchema, document: DocumentNode, operation_name: 
     }.get(operation_type)
     if root_type is None:
         raise Unsupported("a subscription")
-    compiler = Compiler(schema, document, operation, mutation=operation_type is OperationType.MUTATION)
+    scalar_variables = built_in_scalars(operation.variable_definitions or ())
+    compiler = Compiler(schema, document, scalar_variables, mutation=operation_type is OperationType.MUTATION)
     root = compiler.selection(root_type, [operation.selection_set], in_list=False)
     if operation_type is OperationType.MUTATION and len(root.fields) != 1:
         raise Unsupported("several mutations, each its own transaction")
     name = operation.name.value if operation.name else None
-    scalar_variables = built_in_scalars(operation.variable_definitions or ())
     return Plan(operation, operation_type, operation_name or name, root, scalar_variables)
 
 
