@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.context import Context
+from schema.deadlines import Deadlines
 from schema.errors import ErrorCodes
 from schema.extensions import DocumentCache, OperationNameRequired
 from schema.limits import Limits, limit_extensions
@@ -45,6 +46,8 @@ def build_schema(
     """`report` receives an OperationRecord as each operation ends (the server's logs and metrics);
     `limits` defaults to Settings' defaults; `compiled_operations` turns the fast path on."""
     limits = limits or Limits()
+    # One timer for every operation's time limit, on both paths (strawberry's and the plans').
+    deadlines = Deadlines(limits.operation_timeout_seconds) if limits.operation_timeout_seconds else None
     extensions: list[Any] = [
         # First: it leaves its hook last, so it sees the codes that ErrorCodes gives.
         *([lambda: OperationObserver(report)] if report is not None else []),
@@ -52,7 +55,7 @@ def build_schema(
         OperationNameRequired,
         lambda: DocumentCache(maxsize=DOCUMENT_CACHE_SIZE),
         # the validation cache is DocumentLimits: it refuses a document over a limit unvalidated
-        *limit_extensions(limits, production=production, cache_size=DOCUMENT_CACHE_SIZE),
+        *limit_extensions(limits, deadlines, production=production, cache_size=DOCUMENT_CACHE_SIZE),
     ]
     if production:
         extensions.append(DisableIntrospection)
@@ -71,7 +74,7 @@ def build_schema(
             schema._schema,
             schema.schema_converter,
             report=report,
-            timeout_seconds=limits.operation_timeout_seconds,
+            deadlines=deadlines,
             maxsize=DOCUMENT_CACHE_SIZE,
         )
     return schema

@@ -8,7 +8,6 @@ neither validated nor executed. A query that runs past the time limit ends with 
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator, Container, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from graphql import (
 from strawberry.extensions import MaxTokensLimiter, SchemaExtension, ValidationCache
 from strawberry.types.graphql import OperationType
 
+from schema.deadlines import Deadlines
 from settings import Settings
 
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -395,34 +395,35 @@ class OperationTimeLimit(SchemaExtension):
     of synchronous work (parsing and validation, bounded by the document limits, run before).
     """
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
+    def __init__(self, deadlines: Deadlines) -> None:
+        self.deadlines = deadlines
 
     async def on_execute(self) -> AsyncIterator[None]:
         if self.execution_context.operation_type is not OperationType.QUERY:
             yield
             return
         try:
-            async with asyncio.timeout(self.seconds):
+            async with self.deadlines.limit():
                 yield
         except TimeoutError:
             # Raised, not returned as a result: strawberry's execute() turns an exception from
             # the execution phase into a result with this one error (the data is gone with it).
-            raise operation_timeout_error(self.seconds) from None
+            raise operation_timeout_error(self.deadlines.seconds) from None
 
 
 def operation_timeout_error(seconds: float) -> GraphQLError:
     return GraphQLError(f"The query did not finish within {seconds:g} seconds.", extensions={"code": OPERATION_TIMEOUT})
 
 
-def limit_extensions(limits: Limits, *, production: bool, cache_size: int) -> list[Any]:
-    """The extensions (as factories) that enforce `limits`, in the order build_schema lists them."""
+def limit_extensions(limits: Limits, deadlines: Deadlines | None, *, production: bool, cache_size: int) -> list[Any]:
+    """The extensions (as factories) that enforce `limits`, in the order build_schema lists them;
+    `deadlines` keeps the operation time limit (None: no limit)."""
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: DocumentLimits(limits, maxsize=cache_size),
     ]
-    if limits.operation_timeout_seconds:
-        extensions.append(lambda: OperationTimeLimit(limits.operation_timeout_seconds))
+    if deadlines is not None:
+        extensions.append(lambda: OperationTimeLimit(deadlines))
     if production:
         extensions.append(HideSuggestions)
     return extensions

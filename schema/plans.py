@@ -25,6 +25,7 @@ here by schema/errors.py, the one place that maps errors.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -69,6 +70,7 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 
 from schema.context import Context, load_message_counts, load_personas
+from schema.deadlines import Deadlines
 from schema.errors import resolver_error
 from schema.limits import operation_timeout_error
 from schema.observability import OperationRecord, OperationReporter, error_codes
@@ -451,13 +453,13 @@ class CompiledOperations:
         converter: GraphQLCoreConverter,
         *,
         report: OperationReporter | None,
-        timeout_seconds: float,
+        deadlines: Deadlines | None,
         maxsize: int,
     ) -> None:
         self.schema = schema
         self.converter = converter
         self.report = report
-        self.timeout_seconds = timeout_seconds
+        self.deadlines = deadlines
         self.maxsize = maxsize
         self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
 
@@ -509,10 +511,11 @@ class CompiledOperations:
 
     async def run_query(self, runner: Runner) -> ExecutionResult | None:
         try:
-            async with asyncio.timeout(self.timeout_seconds or None):
+            async with self.deadlines.limit() if self.deadlines is not None else contextlib.nullcontext():
                 (data,) = await runner.complete(runner.plan.root, [None])
         except TimeoutError:
-            return ExecutionResult(data=None, errors=[operation_timeout_error(self.timeout_seconds)])
+            assert self.deadlines is not None
+            return ExecutionResult(data=None, errors=[operation_timeout_error(self.deadlines.seconds)])
         except Exception:  # strawberry reruns it and reports the error its way
             return None
         return ExecutionResult(data=data, errors=None)
