@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -85,6 +86,19 @@ async def test_post_with_a_charset_in_the_content_type_works(http: httpx.AsyncCl
     response = await http.post("/graphql", content=body, headers={"content-type": "application/json; charset=utf-8"})
 
     assert response.json() == {"data": {"createSession": {"id": "charset"}}}
+
+
+async def test_a_body_sent_in_pieces_is_read_whole_the_first_time_and_once_planned(http: httpx.AsyncClient) -> None:
+    await post(http, CREATE_SESSION, {"id": "pieces"})
+    body = json.dumps({"query": SESSION, "variables": {"id": "pieces"}}).encode()
+
+    async def in_pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 7):
+            yield body[start : start + 7]
+
+    for _ in range(2):  # strawberry answers the first; the plan it leaves answers the second
+        response = await http.post("/graphql", content=in_pieces(), headers={"content-type": "application/json"})
+        assert response.json() == {"data": {"session": {"id": "pieces", "name": "New Chat"}}}
 
 
 @pytest.mark.parametrize("accept", [None, "*/*", "application/json"])

@@ -34,6 +34,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from broadcast import Broker
 from schema import Context, KalitoSchema
 from settings import Settings
+from web.asgi import header, read_body, replaying, send_response
 from web.auth import bearer_token_matches
 from web.graphiql import graphiql_page
 from web.subscription_protocol import SubscriptionProtocol
@@ -89,6 +90,13 @@ def holds_lossy_number(value: object) -> bool:
     return False
 
 
+def is_exactly_json(scope: Scope) -> bool:
+    """Whether the body is declared `application/json` (parameters aside), parsed cheaply: the
+    planned path takes only that type (strawberry's parser builds an email message)."""
+    content_type = header(scope, b"content-type") or b""
+    return content_type.partition(b";")[0].strip().lower() == JSON.encode()
+
+
 def is_request_error(response: Mapping[str, Any]) -> bool:
     """No data at all: the request failed before execution (parse, validation, variables)."""
     return "data" not in response and bool(response.get("errors"))
@@ -119,50 +127,53 @@ class GraphQLView(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        if self.schema.compiled is not None and scope["method"] == "POST" and is_exactly_json(scope):
+            body = await read_body(receive)
+            if await self.answer_planned(scope, body, send):
+                return
+            receive = replaying(body, receive)  # strawberry reads the same body
         request = Request(scope, receive=receive)
         try:
             if request.method not in ("GET", "POST"):  # the route takes every method, to answer in JSON
                 raise RequestRefused(405, f"{request.method} is not allowed: use POST or GET", headers=ALLOW)
-            response = await self.run_planned(request) or await self.run(request)
+            response = await self.run(request)
         except HTTPException as refusal:
             response = self.refusal_response(request, refusal)
         await response(scope, receive, send)
 
-    async def run_planned(self, request: Request) -> Response | None:
-        """A JSON POST of a document planned before (schema/plans.py), answered without
-        strawberry's request handling; None for anything else (strawberry's `run` then reads
-        the same body again, which Starlette kept, and does all its checks)."""
+    async def answer_planned(self, scope: Scope, body: bytes, send: Send) -> bool:
+        """Answers a JSON POST of a document planned before (schema/plans.py) without strawberry's
+        request handling; False, having sent nothing, for anything else: strawberry then does
+        all its checks."""
         compiled = self.schema.compiled
-        if compiled is None or request.method != "POST":
-            return None
-        # the exact type only, parsed cheaply (strawberry's parser builds an email message)
-        if request.headers.get("content-type", "").partition(";")[0].strip().lower() != JSON:
-            return None
+        assert compiled is not None
         try:
-            body = orjson.loads(await request.body())  # strict UTF-8, no lone surrogates
+            request = orjson.loads(body)  # strict UTF-8, no lone surrogates
         except orjson.JSONDecodeError:
-            return None
-        if not isinstance(body, dict):
-            return None
-        query, name, variables = body.get("query"), body.get("operationName"), body.get("variables")
+            return False
+        if not isinstance(request, dict):
+            return False
+        query, name, variables = request.get("query"), request.get("operationName"), request.get("variables")
         if not (
             isinstance(query, str)
             and isinstance(name, (str, type(None)))
             and isinstance(variables, (dict, type(None)))
-            and isinstance(body.get("extensions"), (dict, type(None)))
+            and isinstance(request.get("extensions"), (dict, type(None)))
         ) or holds_lossy_number(variables):
-            return None
+            return False
         plan = compiled.plan_for(query, name)
         if plan is None:
-            return None
-        # No sub-response: none of this schema's resolvers sets headers or a status.
-        context = await self.get_context(request, response=None)  # type: ignore[arg-type]
+            return False
+        # No request object nor sub-response: none of this schema's resolvers reads the one or
+        # sets headers or a status on the other.
+        context = Context(settings=self.settings, broker=self.broker)
         result = await compiled.execute(plan, variables, context)
         if result is None:
-            return None
+            return False
         # A plan always executes, so its answer has `data` (a request error never gets this far): 200.
-        media_type = negotiate_media_type(request.headers.get("accept", ""))
-        return Response(encode_json(process_result(result)), headers={"content-type": f"{media_type}; charset=utf-8"})
+        media_type = negotiate_media_type((header(scope, b"accept") or b"").decode("latin-1"))
+        await send_response(send, encode_json(process_result(result)), f"{media_type}; charset=utf-8".encode())
+        return True
 
     def encode_json(self, data: object) -> str:
         # str, not bytes: strawberry sends bytes over a WebSocket as binary frames, and
