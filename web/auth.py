@@ -1,4 +1,4 @@
-"""Bearer-token authentication for HTTP, on when KALITO_API_TOKEN is set.
+"""Bearer-token authentication for HTTP, installed when KALITO_API_TOKEN is set.
 
 `/healthz` stays open for load balancers, and CORS preflights (which browsers send without
 credentials) are answered by the CORS middleware before they get here.
@@ -24,12 +24,12 @@ def bearer_token_matches(authorization: str, token: str) -> bool:
 
 
 class BearerTokenAuth:
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
+    def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self.token = token or None
+        self.token = token
 
     def allows(self, scope: Scope) -> bool:
-        if self.token is None or scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             return True
         return bearer_token_matches(Headers(scope=scope).get("authorization", ""), self.token)
 

@@ -18,6 +18,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.asgi import header
 from web.graphql_view import negotiate_media_type
 
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
@@ -72,7 +73,7 @@ class BodyLimit:
     @staticmethod
     def declared_length(scope: Scope) -> int | None:
         """The Content-Length, or None for a body without one (chunked, or none at all)."""
-        declared = Headers(scope=scope).get("content-length")
+        declared = header(scope, b"content-length")
         try:
             return int(declared) if declared is not None else None
         except ValueError:  # the server refuses a malformed Content-Length before we see it

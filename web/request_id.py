@@ -10,10 +10,12 @@ import random
 import re
 from contextvars import ContextVar
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.asgi import header
+
 HEADER = "X-Request-ID"
+HEADER_NAME = HEADER.lower().encode()  # as ASGI gives and takes header names
 MAX_LENGTH = 128
 # Visible ASCII only: the id goes into log lines and response headers verbatim, so no control
 # characters, no spaces, nothing a log pipeline or a proxy would split or mangle.
@@ -47,13 +49,14 @@ class RequestId:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        request_id = request_id_for(Headers(scope=scope).get(HEADER))
-        header = (HEADER.lower().encode(), request_id.encode())
+        supplied = header(scope, HEADER_NAME)
+        request_id = request_id_for(supplied.decode("latin-1") if supplied is not None else None)
+        id_header = (HEADER_NAME, request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             if message["type"] in ("http.response.start", "websocket.accept"):
-                headers = [(name, value) for name, value in message.get("headers", ()) if name.lower() != header[0]]
-                message = {**message, "headers": [*headers, header]}
+                headers = [(name, value) for name, value in message.get("headers", ()) if name.lower() != HEADER_NAME]
+                message = {**message, "headers": [*headers, id_header]}
             await send(message)
 
         token = _current.set(request_id)
