@@ -6,9 +6,10 @@ most of the time of a request. A *plan* is made once per (document, operationNam
 strawberry has run it once and so parsed, limited and validated it. It knows ahead of time
 how each field gets its value:
 
-- a root field calls its strawberry resolver, with arguments converted as strawberry does (or,
-  when each is a non-null variable of a built-in scalar, which strawberry passes unchanged,
-  straight from the variables: most root fields, `session(id: $id)`, are called so);
+- a root field calls its strawberry resolver, with arguments converted as strawberry does, by
+  converters built once per field (schema/arguments.py), or, when each is a non-null variable
+  of a built-in scalar, which strawberry passes unchanged, straight from the variables (most
+  root fields, `session(id: $id)`, are called so);
 - a field with no resolver reads an attribute, and a leaf is serialized by its GraphQL type;
 - a nested field that loads in batches (a session's persona, its messageCount) is loaded once
   for all the objects of its level, with the same load function as the request's DataLoader;
@@ -69,6 +70,7 @@ from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 
+from schema import arguments
 from schema.context import Context, load_message_counts, load_personas
 from schema.deadlines import Deadlines
 from schema.errors import resolver_error
@@ -142,6 +144,9 @@ class FieldStep:
     attribute: str | None = None
     # For a resolver whose every argument is a non-null scalar variable: (parameter, variable).
     direct_arguments: tuple[tuple[str, str], ...] | None = None
+    # For the other resolvers: each argument's converter (schema/arguments.py), built once;
+    # None where strawberry's conversion must run (a field extension reshapes the arguments).
+    converters: list[tuple[str, str, arguments.Converter]] | None = None
 
     @property
     def python_name(self) -> str:
@@ -205,12 +210,14 @@ class Compiler:
     def __init__(
         self,
         schema: GraphQLSchema,
+        converter: GraphQLCoreConverter,
         document: DocumentNode,
         scalar_variables: tuple[tuple[str, GraphQLScalarType], ...] | None,
         *,
         mutation: bool,
     ) -> None:
         self.schema = schema
+        self.converter = converter
         self.scalar_variables = dict(scalar_variables or ())
         # Below a mutation's root field, only what cannot fail once the write is committed: a
         # resolver there (messages(first: 0) on the session made) errs in a field of its own,
@@ -292,6 +299,11 @@ class Compiler:
         if below_root and not self.resolvers_below_root:
             raise Unsupported(f"{parent.name}.{name} resolved below a mutation's root field")
         step.direct_arguments = self.direct_arguments(definition, strawberry_field, nodes[0])
+        if step.direct_arguments is None and not strawberry_field.extensions:
+            with contextlib.suppress(arguments.Unconvertible):
+                step.converters = arguments.field_converters(
+                    strawberry_field, self.converter.scalar_registry, self.converter.config
+                )
         return step
 
     def direct_arguments(
@@ -332,7 +344,9 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def compile_plan(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan:
+def compile_plan(
+    schema: GraphQLSchema, converter: GraphQLCoreConverter, document: DocumentNode, operation_name: str | None
+) -> Plan:
     operations = [node for node in document.definitions if isinstance(node, OperationDefinitionNode)]
     if operation_name is not None:
         operations = [node for node in operations if node.name is not None and node.name.value == operation_name]
@@ -349,7 +363,9 @@ def compile_plan(schema: GraphQLSchema, document: DocumentNode, operation_name: 
     if root_type is None:
         raise Unsupported("a subscription")
     scalar_variables = built_in_scalars(operation.variable_definitions or ())
-    compiler = Compiler(schema, document, scalar_variables, mutation=operation_type is OperationType.MUTATION)
+    compiler = Compiler(
+        schema, converter, document, scalar_variables, mutation=operation_type is OperationType.MUTATION
+    )
     root = compiler.selection(root_type, [operation.selection_set], in_list=False)
     if operation_type is OperationType.MUTATION and len(root.fields) != 1:
         raise Unsupported("several mutations, each its own transaction")
@@ -374,6 +390,12 @@ class Runner:
         if step.direct_arguments is not None:
             args: list[Any] = [source]  # the resolver's `self`, which strawberry passes too
             kwargs = {parameter: self.variables[variable] for parameter, variable in step.direct_arguments}
+        elif step.converters is not None:
+            args, kwargs = self.call_arguments(
+                step.strawberry_field,
+                source,
+                arguments.convert(step.converters, get_argument_values(step.definition, step.nodes[0], self.variables)),
+            )
         else:
             raw_arguments = get_argument_values(step.definition, step.nodes[0], self.variables)
             args, kwargs = get_arguments(
@@ -386,6 +408,20 @@ class Runner:
             )
         result = step.strawberry_field.get_result(source, info=self.info, args=args, kwargs=kwargs)  # type: ignore[arg-type]
         return await result if asyncio.iscoroutine(result) else result
+
+    def call_arguments(
+        self, field: StrawberryField, source: Any, kwargs: dict[str, Any]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """The resolver's arguments around its converted ones, as strawberry's get_arguments adds them."""
+        resolver = field.base_resolver
+        assert resolver is not None
+        args = [source] if resolver.self_parameter else []
+        for parameter in (resolver.parent_parameter, resolver.root_parameter):
+            if parameter:
+                kwargs[parameter.name] = source
+        if resolver.info_parameter:
+            kwargs[resolver.info_parameter.name] = self.info
+        return args, kwargs
 
     async def complete(self, selection: Selection, objects: list[Any]) -> list[dict[str, Any]]:
         """The response objects of `objects`, all of one type. A row at a time for the fields
@@ -478,7 +514,7 @@ class CompiledOperations:
         if key in self.plans:
             return
         try:
-            plan: Plan | None = compile_plan(self.schema, parse(query), operation_name)
+            plan: Plan | None = compile_plan(self.schema, self.converter, parse(query), operation_name)
         except Unsupported:
             plan = None
         self.plans[key] = plan
