@@ -59,7 +59,9 @@ def placeholders(count: int) -> str:
 def moment_param(moment: datetime) -> Any:
     """A moment as its column stores it: SQLite holds Tortoise's `isoformat(" ")` text in UTC, so
     text order is time order; PostgreSQL compares timestamptz itself."""
-    return moment.astimezone(UTC).isoformat(" ") if on_sqlite() else moment
+    if not on_sqlite():
+        return moment
+    return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat(" ")
 
 
 def moment_from_db(value: Any) -> datetime:
