@@ -49,11 +49,12 @@ SQL_SAVED_PAGE = (
     f'SELECT {_SESSION_COLUMNS} FROM "sessions" WHERE "saved"=? ORDER BY "updated_at" DESC,"id" DESC LIMIT ?'
 )
 SQL_ALL_FIRST_PAGE = f'SELECT {_SESSION_COLUMNS} FROM "sessions" ORDER BY "updated_at" DESC,"id" DESC LIMIT ?'
+SQL_ALL_BEFORE_EXISTS = 'SELECT 1 FROM "sessions" WHERE ("updated_at","id")>=(?,?) LIMIT 1'
+# As the project asks it: whether anything comes before the cursor is a last column of the page.
 SQL_ALL_PAGE_AFTER = (
-    f'SELECT {_SESSION_COLUMNS} FROM "sessions" WHERE ("updated_at","id")<(?,?) '
+    f'SELECT {_SESSION_COLUMNS},({SQL_ALL_BEFORE_EXISTS}) FROM "sessions" WHERE ("updated_at","id")<(?,?) '
     'ORDER BY "updated_at" DESC,"id" DESC LIMIT ?'
 )
-SQL_ALL_BEFORE_EXISTS = 'SELECT 1 FROM "sessions" WHERE ("updated_at","id")>=(?,?) LIMIT 1'
 SQL_MESSAGE_COUNTS = 'SELECT "session_id",COUNT(*) FROM "messages" WHERE "session_id" IN ({}) GROUP BY "session_id"'
 SQL_PERSONAS = (
     'SELECT "id","name","prompt","description","icon","category","default_model","is_default","created_at",'
@@ -388,8 +389,11 @@ class Floor:
         else:
             moment, row_id = decode_cursor(after)
             value = self.rows.moment_param(moment)
-            rows = await self.db.fetch(SQL_ALL_PAGE_AFTER, [value, row_id, size + 1])
-            has_previous = bool(await self.db.fetch(SQL_ALL_BEFORE_EXISTS, [value, row_id]))
+            rows = await self.db.fetch(SQL_ALL_PAGE_AFTER, [value, row_id, value, row_id, size + 1])
+            if rows:
+                has_previous = rows[0][-1] is not None
+            else:
+                has_previous = bool(await self.db.fetch(SQL_ALL_BEFORE_EXISTS, [value, row_id]))
         cursor_time, api_time = self.rows.cursor_time, self.rows.api_time
         edges = [
             {

@@ -63,8 +63,10 @@ class Listing(Generic[RowT]):
     where: str = ""
     params: tuple[Any, ...] = ()
 
-    def select(self, conditions: Sequence[str], order_by: str) -> str:
-        columns = sql.column_list(self.columns)
+    def select(self, conditions: Sequence[str], order_by: str, also: str = "") -> str:
+        """The rows past `conditions` in `order_by`; `also` adds a last column (SQL, whose `?`
+        come before those of the conditions)."""
+        columns = sql.column_list(self.columns) + (f",({also})" if also else "")
         return f"SELECT {columns} FROM {self.table}{self.where_clause(conditions)} ORDER BY {order_by} LIMIT ?"
 
     def exists(self, condition: str) -> str:
@@ -198,23 +200,21 @@ async def keyset_page(
 
     backward = request.last is not None
     scan = ordering.reversed() if backward else ordering
-    fetched = await sql.fetch(listing.select(conditions, scan.order_by), [*params, size + 1])
+    # The side the client came from: is there anything at or beyond the cursor it gave? Asked
+    # in the same statement as the page, a column of each row (the database works it out
+    # once), rather than by a second round trip; by a statement of its own if the page is empty.
+    came_from, behind = ("before", ordering) if backward else ("after", ordering.reversed())
+    check = listing.exists(behind.past(inclusive=True)) if came_from in stored else ""
+    check_params = [*listing.params, *stored[came_from]] if check else []
+    fetched = await sql.fetch(listing.select(conditions, scan.order_by, also=check), [*check_params, *params, size + 1])
     more = len(fetched) > size
     rows = [listing.make_row(raw) for raw in fetched[:size]]
     if backward:
         rows.reverse()
-
-    # The side the client came from: is there anything at or beyond the cursor it gave?
-    async def anything_from(field: str, side: Ordering) -> bool:
-        statement = listing.exists(side.past(inclusive=True))
-        return bool(await sql.fetch(statement, [*listing.params, *stored[field]]))
-
-    if backward:
-        has_next = before is not None and await anything_from("before", ordering)
-        has_previous = more
-    else:
-        has_next = more
-        has_previous = after is not None and await anything_from("after", ordering.reversed())
+    behind_cursor = bool(check) and (
+        fetched[0][-1] is not None if fetched else bool(await sql.fetch(check, check_params))
+    )
+    has_next, has_previous = (behind_cursor, more) if backward else (more, behind_cursor)
 
     cursors = [encode_cursor(order_name, getattr(row, ordering.column), row.id) for row in rows]  # type: ignore[attr-defined]
     return Page(rows, cursors, has_next, has_previous, listing.count_all)
