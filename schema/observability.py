@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -17,8 +17,10 @@ from strawberry.extensions import SchemaExtension
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
-@dataclass(frozen=True)
-class OperationRecord:
+class OperationRecord(NamedTuple):
+    """Immutable, and a named tuple rather than a frozen dataclass: one is made per operation,
+    and a frozen dataclass sets each field through object.__setattr__ (1.2 µs, not 0.3)."""
+
     name: str | None  # as the client named it (or the document's first operation); None if anonymous
     type: str  # query, mutation, subscription, or unknown when the document did not parse
     validated: bool  # the document parsed and validated: its name belongs to a real operation
@@ -38,7 +40,9 @@ OperationReporter = Callable[[OperationRecord], None]
 
 def error_codes(errors: Sequence[GraphQLError] | None) -> tuple[str, ...]:
     """The distinct `extensions.code`s of an operation's errors, in their order."""
-    codes = (str((error.extensions or {}).get("code", INTERNAL_SERVER_ERROR)) for error in errors or ())
+    if not errors:
+        return ()
+    codes = (str((error.extensions or {}).get("code", INTERNAL_SERVER_ERROR)) for error in errors)
     return tuple(dict.fromkeys(codes))
 
 
