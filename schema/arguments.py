@@ -8,7 +8,7 @@ field, when a plan is compiled, and keep only what varies with the request: the 
 
 They follow strawberry's `convert_argument` (0.341) case by case, for the types this schema's
 arguments have: scalars, enums, lists, and input objects built from their fields. A type
-outside those (`Maybe`, a GlobalID, an input with its own `from_input`) raises Unsupported,
+outside those (`Maybe`, a GlobalID, an input with its own `from_input`) raises Unconvertible,
 and the plan converts that field's arguments with strawberry's own function.
 """
 

@@ -46,11 +46,12 @@ def replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def send_response(send: Send, body: bytes, content_type: bytes, status: int = 200) -> None:
+async def send_response(send: Send, body: bytes, content_type: bytes) -> None:
+    """A 200 answer of `body`."""
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": 200,
             "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
         }
     )

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hmac
 import json
 
-from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from web.asgi import header
 
 OPEN_PATHS = frozenset({"/healthz"})
 
@@ -31,7 +32,7 @@ class BearerTokenAuth:
     def allows(self, scope: Scope) -> bool:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             return True
-        return bearer_token_matches(Headers(scope=scope).get("authorization", ""), self.token)
+        return bearer_token_matches((header(scope, b"authorization") or b"").decode("latin-1"), self.token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.allows(scope):
