@@ -344,6 +344,21 @@ def test_no_candidates_is_an_empty_context() -> None:
     assert select_context(NO_MESSAGES, NO_PINS, NO_SUMMARIES, max_tokens=1) == memory.MemoryContext((), (), (), 0)
 
 
+def test_the_worked_example_of_docs_memory_context() -> None:
+    messages = messages_of(*(4 * tokens for tokens in (30, 12, 8, 20, 1, 25, 0, 15)))  # ids 1..8
+    pins = [
+        Pin(id, "p" * 4 * tokens, importance, at(0))
+        for id, tokens, importance in [("A", 30, 0.95), ("B", 40, 0.9), ("C", 10, 0.8), ("D", 5, 0.8), ("E", 8, 0.5)]
+    ]
+    context = select_context(messages, pins, summaries_of(4 * 12, 4 * 6, 4 * 20), max_tokens=100)
+    assert (ids(context.recent_messages), ids(context.pins), ids(context.summaries)) == (
+        [5, 6, 7, 8],
+        ["A", "C", "D", "E"],
+        ["summary_1"],
+    )
+    assert context.total_tokens == 100
+
+
 # --- properties -------------------------------------------------------------------------------
 
 LENGTHS = st.integers(min_value=0, max_value=60)
