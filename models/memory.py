@@ -35,38 +35,33 @@ DEFAULT_MAX_TOKENS = 3_000
 MAX_TOKENS_LIMIT = 1_000_000
 
 
-class ContextMessage(Protocol):
+Id = TypeVar("Id", int, str, covariant=True)
+
+
+class Row(Protocol[Id]):
     @property
-    def id(self) -> int: ...
-    @property
-    def text(self) -> str: ...
+    def id(self) -> Id: ...
     @property
     def created_at(self) -> datetime: ...
 
 
-class ContextPin(Protocol):
+class TextRow(Row[Id], Protocol[Id]):
+    """A message (integer ids, as Kalito's) or a summary (text ids)."""
+
     @property
-    def id(self) -> str: ...
+    def text(self) -> str: ...
+
+
+class PinRow(Row[str], Protocol):
     @property
     def content(self) -> str: ...
     @property
     def importance(self) -> float: ...
-    @property
-    def created_at(self) -> datetime: ...
 
 
-class ContextSummary(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def created_at(self) -> datetime: ...
-
-
-M = TypeVar("M", bound=ContextMessage)
-P = TypeVar("P", bound=ContextPin)
-S = TypeVar("S", bound=ContextSummary)
+M = TypeVar("M", bound=TextRow[int])
+P = TypeVar("P", bound=PinRow)
+S = TypeVar("S", bound=TextRow[str])
 
 
 @dataclass(frozen=True)
