@@ -33,9 +33,9 @@ import asyncpg
 
 from bench.workloads import session_id
 from models.default_personas import DEFAULT_PERSONAS
-from tests.databases import run_migrate_command
+from support import REPOSITORY_ROOT
+from support.databases import run_migrate_command
 
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 DATASET_VERSION = 2  # bump when the rows below change
 DEFAULT_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kalito-bench"
 # The server's maintenance database: new databases are created (and dropped) from it.

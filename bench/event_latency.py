@@ -26,8 +26,8 @@ from pathlib import Path
 import httpx
 import websockets
 
-from tests.databases import POSTGRES_AVAILABLE, migrated_postgres_database
-from tests.live_server import live_server, live_server_process
+from support.databases import POSTGRES_AVAILABLE, migrated_postgres_database
+from support.live_server import live_server, live_server_process
 
 SUBSCRIBE = "subscription { sessionEvents { kind sessionId session { updatedAt } } }"
 RENAME = "mutation Rename($id: ID!, $name: String!) { saveSession(id: $id, name: $name) { updatedAt } }"

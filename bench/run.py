@@ -43,7 +43,8 @@ from bench import dataset
 from bench.check import check_equivalence, statement_differences
 from bench.workloads import PAGE_NUMBER, PAGE_SIZE, Workload, workloads
 from models.pagination import encode_cursor
-from tests.live_server import REPOSITORY_ROOT, LiveServer, live_server_process
+from support import REPOSITORY_ROOT
+from support.live_server import LiveServer, live_server_process
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "wrk" / "post.lua"
 SERVER_CORE, LOAD_CORE = "0", "1"

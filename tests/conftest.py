@@ -22,13 +22,8 @@ import models
 from models.database import apps_config
 from server import create_app
 from settings import Settings
-from tests.databases import (
-    EACH_DATABASE,
-    POSTGRES_AVAILABLE,
-    POSTGRES_URL,
-    drop_postgres_database,
-    postgres_url_for,
-)
+from support.databases import POSTGRES_AVAILABLE, POSTGRES_URL, drop_postgres_database, postgres_url_for
+from tests.databases import EACH_DATABASE
 
 if os.environ.get("KALITO_REQUIRE_POSTGRES") == "1" and not POSTGRES_AVAILABLE:
     raise RuntimeError(f"KALITO_REQUIRE_POSTGRES=1 but PostgreSQL does not answer at {POSTGRES_URL}")

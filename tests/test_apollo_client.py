@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from tests.databases import EACH_DATABASE, server_database
-from tests.live_server import live_server
+from support.databases import server_database
+from support.live_server import live_server
+from tests.databases import EACH_DATABASE
 
 APOLLO_DIR = Path(__file__).resolve().parent / "e2e" / "apollo"
 NODE, NPM = shutil.which("node"), shutil.which("npm")

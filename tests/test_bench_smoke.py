@@ -17,7 +17,8 @@ from bench import dataset
 from bench.check import check_equivalence, compare, normalise, statement_differences
 from bench.run import page_position, servers
 from bench.workloads import APPEND_MESSAGE, CREATE_SESSION, SESSION, workloads
-from tests.databases import ON_POSTGRES, throwaway_postgres_database
+from support.databases import throwaway_postgres_database
+from tests.databases import ON_POSTGRES
 
 TINY = dataset.DatasetSpec(sessions=120, messages=900)
 

@@ -20,9 +20,10 @@ import httpx
 import pytest
 
 import models
+from support.databases import server_database
+from support.live_server import live_server
 from tests.conftest import GraphQLClient
-from tests.databases import EACH_DATABASE, server_database
-from tests.live_server import live_server
+from tests.databases import EACH_DATABASE
 
 WRITERS = 20
 

@@ -13,8 +13,9 @@ from urllib.parse import urlparse
 import asyncpg
 import pytest
 
-from tests.databases import ON_POSTGRES, POSTGRES_URL, migrated_postgres_database
-from tests.live_server import live_server
+from support.databases import POSTGRES_URL, migrated_postgres_database
+from support.live_server import live_server
+from tests.databases import ON_POSTGRES
 from tests.operations import CREATE_SESSION, TOUCH_SESSION
 from tests.ws_client import connected, http_graphql
 

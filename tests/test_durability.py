@@ -21,8 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.databases import EACH_DATABASE, server_database
-from tests.live_server import live_server, live_server_process
+from support.databases import server_database
+from support.live_server import live_server, live_server_process
+from tests.databases import EACH_DATABASE
 
 WRITERS = 6
 # Each writer makes sessions one after another: create, message, rename, message, rename.

@@ -14,7 +14,7 @@ from broadcast import Broker, relaying
 from broadcast.broker import QUEUE_SIZE
 from models import clock
 from models.events import SessionEvent, SessionEventKind, record, write_transaction
-from tests.databases import postgres_url_for
+from support.databases import postgres_url_for
 
 WAIT = 5.0
 

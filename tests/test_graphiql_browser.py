@@ -25,7 +25,8 @@ import pytest
 
 from server import create_app
 from settings import Settings
-from tests.live_server import REPOSITORY_ROOT, live_server
+from support import REPOSITORY_ROOT
+from support.live_server import live_server
 from web.graphiql import ASSETS_DIRECTORY
 
 E2E_DIR = Path(__file__).resolve().parent / "e2e" / "graphiql"

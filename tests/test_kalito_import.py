@@ -11,6 +11,7 @@ import pytest
 
 import models
 from kalito_import import NotAKalitoDatabase, import_kalito
+from support import REPOSITORY_ROOT
 from tests.conftest import GraphQLClient
 from tests.kalito_fixtures import (
     SAMPLE_SESSION_ID,
@@ -19,7 +20,6 @@ from tests.kalito_fixtures import (
     insert,
     rows,
 )
-from tests.live_server import REPOSITORY_ROOT
 
 SESSION_WITH_HISTORY = """
 query Imported($id: ID!) {

@@ -29,7 +29,7 @@ from schema import OperationRecord
 from schema.limits import measure
 from server import create_app
 from settings import Settings
-from tests.live_server import live_server
+from support.live_server import live_server
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

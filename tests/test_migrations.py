@@ -40,16 +40,16 @@ from models.database import (
 from models.default_personas import DEFAULT_PERSONAS
 from models.pagination import Listing
 from models.session import SESSION_COLUMNS, Session, SessionOrder, SessionRow
-from tests import pre_migration_schema
-from tests.databases import (
-    ON_POSTGRES,
+from support.databases import (
     drop_postgres_database,
     postgres_url_for,
     run_migrate_command,
     run_on_postgres_server,
     throwaway_postgres_database,
 )
-from tests.live_server import live_server
+from support.live_server import live_server
+from tests import pre_migration_schema
+from tests.databases import ON_POSTGRES
 
 # The committed history, in order (the migration files are numbered).
 HISTORY = sorted(name for _, name, is_package in pkgutil.iter_modules(models.migrations.__path__) if not is_package)

@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 import models
 from server import create_app
 from settings import Settings
-from tests.live_server import live_server
+from support.live_server import live_server
 from tests.ws_client import connected
 from web.logs import JsonFormatter, TextFormatter, configure_logging
 from web.metrics import ANONYMOUS, MAX_OPERATION_NAMES, OTHER

@@ -10,8 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.databases import ON_POSTGRES, migrated_postgres_database
-from tests.live_server import live_server
+from support.databases import migrated_postgres_database
+from support.live_server import live_server
+from tests.databases import ON_POSTGRES
 
 CREATE = """
 mutation Create($input: CreateSessionInput!) { createSession(input: $input) { id saved } }

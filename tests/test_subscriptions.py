@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.databases import EACH_DATABASE, server_database
-from tests.live_server import live_server
+from support.databases import server_database
+from support.live_server import live_server
+from tests.databases import EACH_DATABASE
 from tests.operations import (
     APPEND_MESSAGE,
     CREATE_SESSION,

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from tests.live_server import live_server
+from support.live_server import live_server
 from tests.operations import CREATE_SESSION
 from tests.ws_client import PROTOCOL, GraphQLWebSocket, connected, http_graphql, open_socket
 

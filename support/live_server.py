@@ -1,4 +1,5 @@
-"""Start the real server as a separate process (uvicorn or the console command) for tests."""
+"""Start the real server as a separate process (uvicorn or the console command), for a test or
+a benchmark."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import httpx
 
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+from support import REPOSITORY_ROOT
+
 STARTUP_SECONDS = 30
 
 
