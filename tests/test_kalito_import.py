@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,17 @@ import pytest
 import models
 from kalito_import import NotAKalitoDatabase, import_kalito
 from support import REPOSITORY_ROOT
-from tests.conftest import GraphQLClient
-from tests.kalito_fixtures import (
+from support.kalito import (
+    NOVEMBER_2025,
     SAMPLE_SESSION_ID,
-    copy_sample,
-    empty_kalito_database,
-    insert,
-    rows,
+    SCHEMAS,
+    KalitoFile,
+    KalitoSchema,
+    read_rows,
+    write_many_messages,
+    write_realistic_sample,
 )
+from tests.conftest import GraphQLClient
 
 SESSION_WITH_HISTORY = """
 query Imported($id: ID!) {
@@ -29,8 +31,12 @@ query Imported($id: ID!) {
   }
 }
 """
-KALITO_EPOCH = datetime(2025, 9, 13, 10, 0, tzinfo=UTC)
 PERSONAS = "{ personas { id name prompt description icon category defaultModel isDefault createdAt updatedAt } }"
+EMPTY_TEXT = "text must be 1 to 100000 characters"
+EMPTY_DEFAULT_MODEL = "default_model must be 1 to 100 characters"
+# What the import refuses today of the realistic sample: its empty assistant reply, and the
+# persona whose default model is '' (api.md §8 asks for both to be kept; the next issue does it).
+SAMPLE_REFUSALS = {("messages", EMPTY_TEXT): 1, ("personas", EMPTY_DEFAULT_MODEL): 1}
 
 
 def kalito_time(value: str) -> str:
@@ -38,77 +44,72 @@ def kalito_time(value: str) -> str:
     return value.replace(" ", "T") + ("" if value.endswith("Z") else ".000Z")
 
 
-def kalito_session(session_id: str, **overrides: object) -> dict[str, object]:
-    return {
-        "id": session_id,
-        "name": f"chat {session_id}",
-        "model": "gpt-4.1-nano",
-        "recap": None,
-        "persona_id": None,
-        "created_at": "2025-09-13T10:41:26.956Z",
-        "updated_at": "2025-09-13T10:43:17.822Z",
-        "saved": 1,
-        **overrides,
-    }
+@pytest.fixture(params=SCHEMAS, ids=lambda schema: schema.name)
+def schema(request: pytest.FixtureRequest) -> KalitoSchema:
+    schema: KalitoSchema = request.param
+    return schema
 
 
-def kalito_message(message_id: int, session_id: str, **overrides: object) -> dict[str, object]:
-    return {
-        "id": message_id,
-        "session_id": session_id,
-        "role": "user" if message_id % 2 else "assistant",
-        "text": f"message {message_id}",
-        "model_id": "gpt-4.1-nano",
-        "token_usage": None,
-        "created_at": (KALITO_EPOCH + timedelta(seconds=message_id)).isoformat(timespec="milliseconds")[:-6] + "Z",
-        **overrides,
-    }
+@pytest.fixture
+def sample(schema: KalitoSchema, tmp_path: Path) -> Path:
+    """The realistic sample in each Kalito schema."""
+    return write_realistic_sample(tmp_path / "kalito-source.db", schema)
 
 
-async def test_the_sample_session_reads_back_exactly_as_kalito_holds_it(
-    db: str, gql: GraphQLClient, tmp_path: Path
+async def test_the_sample_sessions_read_back_exactly_as_kalito_holds_them(
+    db: str, gql: GraphQLClient, sample: Path
 ) -> None:
-    sample = copy_sample(tmp_path / "kalito-source.db")
     report = await import_kalito(sample)
-    assert (report.imported["sessions"], report.imported["messages"]) == (1, 10)
+    assert report.skipped == SAMPLE_REFUSALS
 
-    [session] = rows(sample, "SELECT * FROM sessions")
-    messages = rows(sample, "SELECT * FROM messages ORDER BY created_at, id")
-    data = await gql.data(SESSION_WITH_HISTORY, {"id": SAMPLE_SESSION_ID})
-    assert data["session"] == {
-        "id": session["id"],
-        "name": "Untitled Chat",  # NULL in the file
-        "model": session["model"],
-        "recap": session["recap"],
-        "personaId": session["persona_id"],
-        "saved": bool(session["saved"]),
-        "createdAt": session["created_at"],
-        "updatedAt": session["updated_at"],
-        "messageCount": len(messages),
-        "messages": {
-            "edges": [
-                {
-                    "node": {
-                        "id": str(message["id"]),
-                        "sessionId": message["session_id"],
-                        "role": message["role"].upper(),
-                        "text": message["text"],
-                        "model": message["model_id"],
-                        "tokenUsage": message["token_usage"],
-                        "createdAt": message["created_at"],
+    refused = set(report.examples["messages", EMPTY_TEXT])
+    sessions = read_rows(sample, "SELECT * FROM sessions ORDER BY created_at")
+    messages = [
+        message
+        for message in read_rows(sample, "SELECT * FROM messages ORDER BY created_at, id")
+        if str(message["id"]) not in refused
+    ]
+    assert (report.imported["sessions"], report.imported["messages"]) == (len(sessions), len(messages)) == (2, 14)
+    unnamed = sum(session["name"] is None for session in sessions)
+    assert report.notes["sessions without a name imported as Untitled Chat"] == unnamed
+    for session in sessions:
+        own = [message for message in messages if message["session_id"] == session["id"]]
+        data = await gql.data(SESSION_WITH_HISTORY, {"id": session["id"]})
+        assert data["session"] == {
+            "id": session["id"],
+            "name": "Untitled Chat" if session["name"] is None else session["name"],
+            "model": session["model"],
+            "recap": session["recap"],
+            "personaId": session["persona_id"],
+            "saved": bool(session["saved"]),
+            "createdAt": session["created_at"],
+            "updatedAt": session["updated_at"],
+            "messageCount": len(own),
+            "messages": {
+                "edges": [
+                    {
+                        "node": {
+                            "id": str(message["id"]),
+                            "sessionId": message["session_id"],
+                            "role": message["role"].upper(),
+                            "text": message["text"],
+                            "model": message["model_id"],
+                            "tokenUsage": message["token_usage"],
+                            "createdAt": message["created_at"],
+                        }
                     }
-                }
-                for message in messages
-            ]
-        },
-    }
+                    for message in own
+                ]
+            },
+        }
 
 
 async def test_the_sample_personas_replace_the_seeded_defaults_field_by_field(
-    db: str, gql: GraphQLClient, tmp_path: Path
+    db: str, gql: GraphQLClient, sample: Path
 ) -> None:
-    sample = copy_sample(tmp_path / "kalito-source.db")
-    await import_kalito(sample)
+    report = await import_kalito(sample)
+    refused = set(report.examples["personas", EMPTY_DEFAULT_MODEL])
+    assert refused == {"mistral-default"}
     expected = sorted(
         (
             {
@@ -123,7 +124,8 @@ async def test_the_sample_personas_replace_the_seeded_defaults_field_by_field(
                 "createdAt": kalito_time(persona["created_at"]),
                 "updatedAt": kalito_time(persona["updated_at"]),
             }
-            for persona in rows(sample, "SELECT * FROM personas")
+            for persona in read_rows(sample, "SELECT * FROM personas")
+            if persona["id"] not in refused
         ),
         key=lambda persona: (persona["name"], persona["id"]),
     )
@@ -131,55 +133,50 @@ async def test_the_sample_personas_replace_the_seeded_defaults_field_by_field(
 
 
 async def test_a_second_import_changes_nothing(db: str, gql: GraphQLClient, tmp_path: Path) -> None:
-    sample = copy_sample(tmp_path / "kalito-source.db")
+    sample = write_realistic_sample(tmp_path / "kalito-source.db")
     await import_kalito(sample)
-    before = (await gql.data(SESSION_WITH_HISTORY, {"id": SAMPLE_SESSION_ID}), await gql.data(PERSONAS))
+    session_ids = [row["id"] for row in read_rows(sample, "SELECT id FROM sessions")]
+
+    async def everything() -> list[object]:
+        return [*[await gql.data(SESSION_WITH_HISTORY, {"id": id}) for id in session_ids], await gql.data(PERSONAS)]
+
+    before = await everything()
 
     report = await import_kalito(sample)
 
     assert sum(report.imported.values()) == 0
     assert report.skipped == {
-        ("personas", "already present"): 4,
-        ("sessions", "already present"): 1,
-        ("messages", "already present"): 10,
+        **SAMPLE_REFUSALS,
+        ("personas", "already present"): 3,
+        ("sessions", "already present"): 2,
+        ("messages", "already present"): 14,
     }
-    assert (await gql.data(SESSION_WITH_HISTORY, {"id": SAMPLE_SESSION_ID}), await gql.data(PERSONAS)) == before
+    assert await everything() == before
 
 
 async def test_orphans_unknown_personas_bad_rows_and_extra_columns_are_reported(
     db: str, gql: GraphQLClient, tmp_path: Path
 ) -> None:
-    source = empty_kalito_database(tmp_path / "kalito-source.db", extra_columns=True)
-    insert(
-        source,
-        "sessions",
-        [
-            kalito_session("kept", persona_id="no-such-persona", pinned=1),
-            kalito_session("bad id!"),
-            kalito_session("ephemeral", saved=0, name=None),
-        ],
-    )
-    insert(
-        source,
-        "messages",
-        [
-            kalito_message(1, "kept", attachments="[]"),
-            kalito_message(2, "nowhere"),
-            kalito_message(3, "kept", role="tool"),
-            kalito_message(4, "kept", text=""),
-            kalito_message(5, "bad id!"),
-            kalito_message(6, "ephemeral", token_usage=42),
-        ],
-    )
+    with KalitoFile(tmp_path / "kalito-source.db", NOVEMBER_2025) as source:
+        source.execute("ALTER TABLE messages ADD COLUMN attachments TEXT")  # a column no Kalito has yet
+        source.session(id="kept", persona_id="no-such-persona", session_type="care", patient_id="patient-7")
+        source.session(id="bad id!")
+        source.session(id="ephemeral", saved=0, name=None)
+        source.message("kept", "user", "message 1", id=1, attachments="[]")
+        source.message("nowhere", "assistant", "message 2", id=2)
+        source.message("kept", "tool", "message 3", id=3)
+        source.message("kept", "assistant", "", id=4)
+        source.message("bad id!", "user", "message 5", id=5)
+        source.message("ephemeral", "assistant", "message 6", id=6, token_usage=42)
 
-    report = await import_kalito(source)
+    report = await import_kalito(source.path)
 
     assert +report.imported == {"sessions": 2, "messages": 2}
     assert report.skipped == {
         ("sessions", "id must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -"): 1,
         ("messages", "its session is not in the database (orphan)"): 2,
         ("messages", "unknown role 'tool'"): 1,
-        ("messages", "text must be 1 to 100000 characters"): 1,
+        ("messages", EMPTY_TEXT): 1,
     }
     assert report.notes == {
         "sessions without a name imported as Untitled Chat": 1,
@@ -189,16 +186,18 @@ async def test_orphans_unknown_personas_bad_rows_and_extra_columns_are_reported(
     assert (kept.persona_id, kept.saved) == (None, True)
     ephemeral = await models.Session.get(id="ephemeral")
     assert (ephemeral.name, ephemeral.saved) == ("Untitled Chat", False)
-    assert sorted(await models.Message.all().values_list("id", flat=True)) == [1, 6]
+    assert [message.id for message in await models.Message.all().order_by("id")] == [1, 6]
 
 
 async def test_new_messages_get_ids_after_the_imported_ones(db: str, gql: GraphQLClient, tmp_path: Path) -> None:
-    await import_kalito(copy_sample(tmp_path / "kalito-source.db"))
+    sample = write_realistic_sample(tmp_path / "kalito-source.db")
+    await import_kalito(sample)
     appended = await gql.data(
         'mutation Append($id: ID!) { appendMessage(input: {sessionId: $id, role: USER, text: "and now?"}) { id } }',
         {"id": SAMPLE_SESSION_ID},
     )
-    assert int(appended["appendMessage"]["id"]) > 147
+    [last] = read_rows(sample, "SELECT MAX(id) AS id FROM messages")
+    assert int(appended["appendMessage"]["id"]) > last["id"] == 152
 
 
 @pytest.mark.parametrize("content", [b"", b"not a database at all", b"SQLite format 3\x00" + b"\x00" * 200])
@@ -214,23 +213,14 @@ async def test_a_file_that_is_not_a_kalito_database_is_refused_and_nothing_is_wr
 
 
 async def test_a_database_without_kalitos_tables_is_refused(db: str, tmp_path: Path) -> None:
-    other = tmp_path / "other.db"
-    insert_target = empty_kalito_database(other)
-    import sqlite3
-
-    connection = sqlite3.connect(insert_target)
-    connection.execute("DROP TABLE messages")
-    connection.commit()
-    connection.close()
+    with KalitoFile(tmp_path / "other.db") as other:
+        other.execute("DROP TABLE messages")
     with pytest.raises(NotAKalitoDatabase, match="no messages table"):
-        await import_kalito(other)
+        await import_kalito(other.path)
 
 
 async def test_a_hundred_thousand_messages_arrive_in_order(db: str, gql: GraphQLClient, tmp_path: Path) -> None:
-    source = empty_kalito_database(tmp_path / "kalito-source.db")
-    sessions = [f"s{number}" for number in range(100)]
-    insert(source, "sessions", [kalito_session(session_id) for session_id in sessions])
-    insert(source, "messages", (kalito_message(number, sessions[number % 100]) for number in range(1, 100_001)))
+    source = write_many_messages(tmp_path / "kalito-source.db", messages=100_000, sessions=100)
 
     report = await import_kalito(source)
 
@@ -261,7 +251,7 @@ def test_the_command_names_a_bad_file_and_exits_non_zero(tmp_path: Path) -> None
 def test_the_command_prints_what_it_imported(tmp_path: Path) -> None:
     target = tmp_path / "target.db"
     finished = subprocess.run(
-        [sys.executable, "-m", "cli", "import-kalito", str(copy_sample(tmp_path / "kalito-source.db"))],
+        [sys.executable, "-m", "cli", "import-kalito", str(write_realistic_sample(tmp_path / "kalito-source.db"))],
         cwd=REPOSITORY_ROOT,
         env={"KALITO_DATABASE_URL": f"sqlite://{target}", "PATH": ""},
         capture_output=True,
@@ -269,4 +259,4 @@ def test_the_command_prints_what_it_imported(tmp_path: Path) -> None:
         timeout=60,
     )
     assert finished.returncode == 0, finished.stderr
-    assert finished.stdout.splitlines()[:3] == ["imported 4 personas", "imported 1 sessions", "imported 10 messages"]
+    assert finished.stdout.splitlines()[:3] == ["imported 3 personas", "imported 2 sessions", "imported 14 messages"]
