@@ -2,8 +2,9 @@
 
     python -m bench.import_speed [--messages N] [--database-url URL]
 
-Builds the Kalito file with Kalito's own schema (from ../shared/data), imports it into a fresh
-database (a temporary SQLite file by default), and prints the rate.
+Writes the Kalito file with Kalito's own schema (support/kalito: 100 sessions, the messages spread
+over them in order), imports it into a fresh database (a temporary SQLite file by default), and
+prints the rate; only the import is timed.
 """
 
 from __future__ import annotations
@@ -18,15 +19,7 @@ from tortoise import Tortoise
 
 import models
 from kalito_import import import_kalito
-from tests.kalito_fixtures import empty_kalito_database, insert
-from tests.test_kalito_import import kalito_message, kalito_session
-
-
-def build_source(path: Path, messages: int, sessions: int = 100) -> None:
-    empty_kalito_database(path)
-    ids = [f"s{number}" for number in range(sessions)]
-    insert(path, "sessions", [kalito_session(session_id) for session_id in ids])
-    insert(path, "messages", (kalito_message(number, ids[number % sessions]) for number in range(1, messages + 1)))
+from support.kalito import write_many_messages
 
 
 async def measure(source: Path, database_url: str) -> tuple[int, float]:
@@ -48,8 +41,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="an EMPTY target database (default: a temp SQLite file)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        source = Path(scratch) / "kalito-source.db"
-        build_source(source, args.messages)
+        source = write_many_messages(Path(scratch) / "kalito-source.db", messages=args.messages, sessions=100)
         url = args.database_url or f"sqlite://{Path(scratch) / 'target.db'}"
         rows, elapsed = asyncio.run(measure(source, url))
     print(f"{url.split('://')[0]}: imported {rows} rows in {elapsed:.2f}s = {rows / elapsed:,.0f} rows/s")
