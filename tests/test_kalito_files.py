@@ -66,13 +66,13 @@ def test_each_schema_has_kalitos_tables_with_the_columns_of_its_release(schema: 
 
 def test_the_september_file_keeps_kalitos_legacy_triggers(tmp_path: Path) -> None:
     with KalitoFile(tmp_path / "kalito.db", SEPTEMBER_2025) as kalito:
-        default = kalito.persona("Default Cloud Assistant", id="default-cloud", category="cloud", is_default=1)
+        default = kalito.persona(name="Default Cloud Assistant", id="default-cloud", category="cloud", is_default=1)
         with pytest.raises(sqlite3.IntegrityError, match="Cannot delete default persona"):
             kalito.execute("DELETE FROM personas WHERE id = ?", (default["id"],))
         with pytest.raises(sqlite3.IntegrityError, match="Cannot unset default persona flag directly"):
             kalito.execute("UPDATE personas SET is_default = 0 WHERE id = ?", (default["id"],))
         with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):  # one default per category
-            kalito.persona("Another Cloud Assistant", category="cloud", is_default=1)
+            kalito.persona(name="Another Cloud Assistant", category="cloud", is_default=1)
 
 
 @pytest.mark.parametrize(("schema", "name", "saved"), [(SEPTEMBER_2025, None, 0), (AUTO_SAVE, "New Chat", 1)])
@@ -90,7 +90,7 @@ def test_a_session_starts_as_its_kalito_release_starts_one(
 
 def test_the_builder_writes_kalitos_own_values_where_a_test_gives_none(tmp_path: Path) -> None:
     with KalitoFile(tmp_path / "kalito.db") as kalito:
-        persona = kalito.persona("The Poet")
+        persona = kalito.persona(name="The Poet")
         session = kalito.session(persona_id=persona["id"])
         long_question = "Why " + "and why " * 30 + "is there an error?"
         question = kalito.message(session["id"], "user", long_question)

@@ -66,9 +66,10 @@ class KalitoFile:
         """Any other change a test needs (a column a future Kalito might add, a dropped table)."""
         self._query(sql, parameters)
 
-    def persona(self, name: str = "Assistant", **columns: object) -> Row:
+    def persona(self, **columns: object) -> Row:
         """A persona as Kalito's editor saves one (the defaults it seeds are `is_default=1`)."""
         moment = self._moment_of(columns)
+        name = str(columns.get("name", "Assistant"))
         row: dict[str, object] = {
             "id": values.persona_id(name, moment),
             "name": name,

@@ -91,86 +91,88 @@ STORIES_SUMMARY = (
 )
 
 
+SAMPLE_PERSONAS: tuple[dict[str, object], ...] = (
+    {
+        "id": "default-cloud",
+        "name": "Default Cloud Assistant",
+        "prompt": "You are Kalito, a personal AI companion designed to be genuinely helpful, contextually "
+        "aware, and conversationally intelligent.\n\nCore Personality:\n\nConversational & Natural: "
+        "communicate like a thoughtful colleague, not a formal chatbot.\n\nMemory-Aware: build on "
+        "what we discussed before.",
+        "description": "Personal Default intelligent assistant with contextual memory and conversational depth",
+        "icon": "☁️",
+        "category": "cloud",
+        "temperature": 0.8,
+        "maxTokens": 2501,
+        "topP": 0.95,
+        "repeatPenalty": 1.05,
+        "is_default": 1,
+        "created_at": "2025-08-31 17:08:41",
+        "updated_at": "2025-09-13 10:40:46",
+    },
+    {
+        "id": "default-local",
+        "name": "Qwen 2.5 Assistant",
+        "prompt": "You are a personable and thoughtful assistant running locally on Qwen-2.5-3B.\n\nRole\n"
+        "- Be my everyday conversational partner.\n- Adapt to tone: casual when chatting, structured "
+        "when clarity helps.",
+        "description": "Your versatile daily driver assistant",
+        "icon": "🦉",
+        "category": "local",
+        "temperature": 0.8,
+        "maxTokens": 1201,
+        "topP": 0.9,
+        "repeatPenalty": 1.1,
+        "is_default": 1,
+        "created_at": "2025-08-31 17:08:41",
+        "updated_at": "2025-09-12 13:24:02",
+    },
+    {
+        "id": "qwen25-coder",
+        "name": "Qwen2.5 Code Expert",
+        "prompt": "You are a specialized coding assistant powered by Qwen2.5-Coder: clean, efficient, "
+        "well-documented code with clear explanations.",
+        "description": "A specialized coding assistant powered by Qwen2.5-Coder.",
+        "icon": "💻",
+        "default_model": "qwen2.5-coder",
+        "suggested_models": '["qwen2.5-coder", "qwen2.5", "deepseek-r1"]',
+        "temperature": 0.3,
+        "maxTokens": 2000,
+        "topP": 0.7,
+        "repeatPenalty": 1.2,
+        "stopSequences": "",
+        "created_at": "2025-08-31T17:45:00.000Z",
+        "updated_at": "2025-08-31T17:45:00.000Z",
+    },
+    {
+        "id": "mistral-default",
+        "name": "Mistral 7B Assistant",
+        "prompt": "You are a helpful, reliable, and concise AI assistant running locally.  \n\nTone: "
+        "friendly, professional, and to the point.",
+        "description": "A lightweight, balanced assistant powered by Mistral 7B for everyday chat.",
+        "icon": "🚀",
+        "default_model": "",
+        "suggested_models": "",
+        "temperature": 0.6,
+        "maxTokens": 1501,
+        "topP": 0.85,
+        "repeatPenalty": 1.05,
+        "stopSequences": "",
+        "created_at": "2025-09-12 17:45:34",
+        "updated_at": "2025-09-12 17:49:51",
+    },
+)
+
+
 def write_realistic_sample(path: Path, schema: KalitoSchema = SEPTEMBER_2025) -> Path:
     with KalitoFile(path, schema) as kalito:
-        _personas(kalito)
+        for persona in SAMPLE_PERSONAS:
+            kalito.persona(**persona)
         kalito.session(id=SAMPLE_SESSION_ID, created_at=POEM_CONVERSATION[0][4])
         for message_id, role, text, token_usage, created_at in POEM_CONVERSATION:
             kalito.message(SAMPLE_SESSION_ID, role, text, id=message_id, token_usage=token_usage, created_at=created_at)
         _saved_conversation(kalito)
     return path
-
-
-def _personas(kalito: KalitoFile) -> None:
-    kalito.persona(
-        "Default Cloud Assistant",
-        id="default-cloud",
-        prompt="You are Kalito, a personal AI companion designed to be genuinely helpful, contextually "
-        "aware, and conversationally intelligent.\n\nCore Personality:\n\nConversational & Natural: "
-        "communicate like a thoughtful colleague, not a formal chatbot.\n\nMemory-Aware: build on "
-        "what we discussed before.",
-        description="Personal Default intelligent assistant with contextual memory and conversational depth",
-        icon="☁️",
-        category="cloud",
-        temperature=0.8,
-        maxTokens=2501,
-        topP=0.95,
-        repeatPenalty=1.05,
-        is_default=1,
-        created_at="2025-08-31 17:08:41",
-        updated_at="2025-09-13 10:40:46",
-    )
-    kalito.persona(
-        "Qwen 2.5 Assistant",
-        id="default-local",
-        prompt="You are a personable and thoughtful assistant running locally on Qwen-2.5-3B.\n\nRole\n"
-        "- Be my everyday conversational partner.\n- Adapt to tone: casual when chatting, structured "
-        "when clarity helps.",
-        description="Your versatile daily driver assistant",
-        icon="🦉",
-        category="local",
-        temperature=0.8,
-        maxTokens=1201,
-        topP=0.9,
-        repeatPenalty=1.1,
-        is_default=1,
-        created_at="2025-08-31 17:08:41",
-        updated_at="2025-09-12 13:24:02",
-    )
-    kalito.persona(
-        "Qwen2.5 Code Expert",
-        id="qwen25-coder",
-        prompt="You are a specialized coding assistant powered by Qwen2.5-Coder: clean, efficient, "
-        "well-documented code with clear explanations.",
-        description="A specialized coding assistant powered by Qwen2.5-Coder.",
-        icon="💻",
-        default_model="qwen2.5-coder",
-        suggested_models='["qwen2.5-coder", "qwen2.5", "deepseek-r1"]',
-        temperature=0.3,
-        maxTokens=2000,
-        topP=0.7,
-        repeatPenalty=1.2,
-        stopSequences="",
-        created_at="2025-08-31T17:45:00.000Z",
-        updated_at="2025-08-31T17:45:00.000Z",
-    )
-    kalito.persona(
-        "Mistral 7B Assistant",
-        id="mistral-default",
-        prompt="You are a helpful, reliable, and concise AI assistant running locally.  \n\nTone: "
-        "friendly, professional, and to the point.",
-        description="A lightweight, balanced assistant powered by Mistral 7B for everyday chat.",
-        icon="🚀",
-        default_model="",
-        suggested_models="",
-        temperature=0.6,
-        maxTokens=1501,
-        topP=0.85,
-        repeatPenalty=1.05,
-        stopSequences="",
-        created_at="2025-09-12 17:45:34",
-        updated_at="2025-09-12 17:49:51",
-    )
 
 
 def _saved_conversation(kalito: KalitoFile) -> None:
