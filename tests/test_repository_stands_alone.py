@@ -15,7 +15,7 @@ from support import REPOSITORY_ROOT
 
 # Lock files name packages' own paths and registries, nothing of ours.
 EXCLUDED_NAMES = {"package-lock.json"}
-OUTSIDE = re.compile(r"\.\./shared\b|/work/")
+OUTSIDE = re.compile(r"\.\./shared\b|/work[/]")  # so as not to name them itself
 RELATIVE = re.compile(r"(?<![\w.])(?:\.\./)+[\w.-]*")
 CLIMB = re.compile(r"Path\(__file__\)(?:\.resolve\(\))?(?:\.parents\[(?P<index>\d+)\]|(?P<parents>(?:\.parent)+))")
 
