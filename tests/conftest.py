@@ -16,6 +16,7 @@ import pytest
 from tortoise import connections
 from tortoise.backends.base.config_generator import generate_config
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.backends.base_postgres.client import BasePostgresClient
 from tortoise.context import TortoiseContext
 
 import models
@@ -60,10 +61,9 @@ async def db(database_url: str) -> AsyncIterator[str]:
         await models.prepare_database()
         connection = connections.get("default")
         yield connection.capabilities.dialect
-        database_name = getattr(connection, "database", None)
-    if database_url.startswith("postgres"):
+    if isinstance(connection, BasePostgresClient) and connection.database:
         # _create_db makes a database per test; closing the context leaves it behind
-        await drop_postgres_database(database_name)
+        await drop_postgres_database(connection.database)
 
 
 @pytest.fixture
@@ -83,19 +83,22 @@ class GraphQLClient:
         body = json.dumps({"query": query, "variables": variables or {}})
         response = await self.http.post("/graphql", content=body, headers={"content-type": "application/json"})
         assert response.headers["content-type"].startswith("application/json"), response.text
-        return response.json()
+        answer: dict[str, Any] = response.json()
+        return answer
 
     async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The data of an operation that must succeed."""
         body = await self(query, variables)
         assert "errors" not in body, body["errors"]
-        return body["data"]
+        data: dict[str, Any] = body["data"]
+        return data
 
     async def error(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The single error of an operation that must fail."""
         body = await self(query, variables)
         assert len(body.get("errors", [])) == 1, body
-        return body["errors"][0]
+        error: dict[str, Any] = body["errors"][0]
+        return error
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from tests.databases import EACH_DATABASE, server_database
 from tests.live_server import live_server
 
 APOLLO_DIR = Path(__file__).resolve().parent / "e2e" / "apollo"
-NODE, NPM = shutil.which("node"), shutil.which("npm")
-pytestmark = pytest.mark.skipif(NODE is None or NPM is None, reason="Node.js and npm are not installed")
+NODE, NPM = shutil.which("node") or "", shutil.which("npm") or ""
+pytestmark = pytest.mark.skipif(not (NODE and NPM), reason="Node.js and npm are not installed")
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,7 @@ MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 
 # A `_created` twin of every counter and histogram series: twice the series, for a timestamp that
 # only OpenMetrics scrapers read. (A process-wide switch, as prometheus_client offers it.)
-disable_created_metrics()  # type: ignore[no-untyped-call]
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
 
 class OperationNames:
@@ -183,6 +183,7 @@ class Metrics:
             events = generate_latest(self.events)
         else:
             every_worker = CollectorRegistry()
+            # prometheus_client leaves MultiProcessCollector's __init__ unannotated
             MultiProcessCollector(every_worker, path=directory)  # type: ignore[no-untyped-call]
             events = generate_latest(every_worker)
         return events + generate_latest(self.live)
