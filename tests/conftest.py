@@ -15,12 +15,12 @@ import httpx
 import pytest
 from tortoise import connections
 from tortoise.backends.base.config_generator import generate_config
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.backends.base_postgres.client import BasePostgresClient
 from tortoise.context import TortoiseContext
 
 import models
 from models.database import apps_config
+from models.tortoise_adapter import forget_compiled_statements, init_creating_database
 from server import create_app
 from settings import Settings
 from tests.databases import (
@@ -46,9 +46,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[str]:
     """A fresh, empty database with the schema and the default personas, as on first start."""
-    # Tortoise caches each model's INSERT/UPDATE SQL per connection name, not per dialect, so
-    # SQLite's placeholders would leak into PostgreSQL tests run by the same process.
-    EXECUTOR_CACHE.clear()
+    forget_compiled_statements()
     # The schema comes from the migrations, as in production: the deployment's `migrate`, then
     # the server's start.
     config = generate_config(database_url, app_modules={}, testing=True)
@@ -56,13 +54,13 @@ async def db(database_url: str) -> AsyncIterator[str]:
         config["connections"] = models.tortoise_config(database_url)["connections"]
     config["apps"] = apps_config()
     async with TortoiseContext() as context:
-        await context.init(config=config, _create_db=True)
+        await init_creating_database(context, config)
         await models.migrate()
         await models.prepare_database()
         connection = connections.get("default")
         yield connection.capabilities.dialect
     if isinstance(connection, BasePostgresClient) and connection.database:
-        # _create_db makes a database per test; closing the context leaves it behind
+        # a database made for this test alone; closing the context leaves it behind
         await drop_postgres_database(connection.database)
 
 

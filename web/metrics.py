@@ -34,6 +34,7 @@ from starlette.responses import Response
 from tortoise import connections
 from tortoise.exceptions import ConfigurationError
 
+from models.tortoise_adapter import pool_usage
 from schema.observability import OperationRecord
 
 # Operation names are chosen by clients: past this many distinct ones, new names count as "other",
@@ -98,24 +99,15 @@ class LiveCollector(Collector):
 
 
 def database_pool() -> tuple[str, int, int, int] | None:
-    """(backend, open, idle, max) of the default connection, read from Tortoise's clients.
-
-    These are private attributes of Tortoise 1.1 (pinned below 1.2 in pyproject.toml); the tests
-    read this on both databases, so a Tortoise that moves them fails there, not in production.
-    """
+    """(backend, open, idle, max) of the default connection; None without one."""
     try:
         client = connections.get("default")
     except ConfigurationError:
         return None
-    if client.capabilities.dialect == "sqlite":
-        # One connection, serialised by a lock: "idle" when no query holds it.
-        is_open = int(getattr(client, "_connection", None) is not None)
-        return "sqlite", is_open, int(is_open and not client._lock.locked()), 1
-    pool = getattr(client, "_pool", None)
-    maximum = int(getattr(client, "pool_maxsize", 0))
-    if pool is None:  # asyncpg's pool is created at the first query
-        return "postgresql", 0, 0, maximum
-    return "postgresql", pool.get_size(), pool.get_idle_size(), pool.get_max_size()
+    usage = pool_usage(client)
+    if usage is None:
+        return None
+    return ("sqlite" if client.capabilities.dialect == "sqlite" else "postgresql", *usage)
 
 
 def multiprocess_directory() -> str | None:
