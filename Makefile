@@ -1,12 +1,12 @@
-# The two commands of the README: `make run` and `make test`. Both install what they need
-# into .venv from pyproject.toml first, so they work on a fresh clone.
+# The two commands of the README, `make run` and `make test`, and CI's `make lint`: each installs
+# what it needs into .venv from pyproject.toml first, so they work on a fresh clone.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-test run test lint schema
+.PHONY: install install-test install-dev run test lint schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,13 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest
 
-lint: $(BIN)/python
+install-dev: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy .
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 
 schema: install
 	$(BIN)/kalito-graphql export-schema --output schema.graphql

@@ -16,14 +16,6 @@ from settings import Settings, SettingsError
 
 T = TypeVar("T")
 
-# What `serve` asks of uvicorn beyond its defaults (see the README's "Running it for real").
-SERVE_LIMITS = {
-    "ws_max_size": 1024 * 1024,  # a graphql-transport-ws message is one operation: 1 MiB is plenty
-    "ws_ping_interval": 20.0,  # WebSocket pings find clients that vanished without closing
-    "ws_ping_timeout": 20.0,
-    "timeout_graceful_shutdown": 30,  # in-flight requests finish; subscriptions are closed after
-    "access_log": False,  # one structured line per operation is logged instead
-}
 DEFAULT_LIMIT_CONCURRENCY = 1000
 DEFAULT_TIMEOUT_KEEP_ALIVE = 5
 
@@ -57,7 +49,12 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=args.log_level,
-        **SERVE_LIMITS,
+        # Beyond uvicorn's defaults, for every worker:
+        ws_max_size=1024 * 1024,  # a graphql-transport-ws message is one operation: 1 MiB is plenty
+        ws_ping_interval=20.0,  # WebSocket pings find clients that vanished without closing
+        ws_ping_timeout=20.0,
+        timeout_graceful_shutdown=30,  # in-flight requests finish; subscriptions are closed after
+        access_log=False,  # one structured line per operation is logged instead
         limit_concurrency=args.limit_concurrency,
         timeout_keep_alive=args.timeout_keep_alive,
     )

@@ -175,14 +175,13 @@ async def project_client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     without the lifespan's logging setup, event relay and sweeper, which run no statement of
     a request)."""
     from tortoise import Tortoise
-    from tortoise.backends.base.executor import EXECUTOR_CACHE
 
     import models
+    from models.tortoise_adapter import forget_compiled_statements
     from server import create_app
     from settings import Settings
 
-    # Tortoise caches its INSERT statements per connection name, whatever the dialect.
-    EXECUTOR_CACHE.clear()
+    forget_compiled_statements()
     await Tortoise.init(config=models.tortoise_config(database_url))
     try:
         await models.prepare_database()
@@ -191,7 +190,7 @@ async def project_client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
             yield client
     finally:
         await Tortoise.close_connections()
-        EXECUTOR_CACHE.clear()
+        forget_compiled_statements()
 
 
 @contextlib.asynccontextmanager

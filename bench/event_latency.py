@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 import websockets
+from websockets.typing import Subprotocol
 
 from support.databases import POSTGRES_AVAILABLE, migrated_postgres_database
 from support.live_server import live_server, live_server_process
@@ -34,7 +35,7 @@ RENAME = "mutation Rename($id: ID!, $name: String!) { saveSession(id: $id, name:
 
 
 async def open_subscription(ws_url: str) -> websockets.ClientConnection:
-    connection = await websockets.connect(ws_url, subprotocols=["graphql-transport-ws"], max_queue=None)
+    connection = await websockets.connect(ws_url, subprotocols=[Subprotocol("graphql-transport-ws")], max_queue=None)
     await connection.send(json.dumps({"type": "connection_init"}))
     assert json.loads(await connection.recv())["type"] == "connection_ack"
     await connection.send(json.dumps({"type": "subscribe", "id": "1", "payload": {"query": SUBSCRIBE}}))

@@ -16,14 +16,11 @@ from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
-from tortoise.migrations.executor import MigrationExecutor
-from tortoise.migrations.loader import MigrationLoader
 from tortoise.migrations.recorder import MigrationRecorder
-from tortoise.migrations.schema_editor import BasePostgresSchemaEditor, BaseSchemaEditor, SqliteSchemaEditor
-from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from models.persona import Persona
+from models.tortoise_adapter import Executor, Recorder
 
 MODEL_MODULES = ["models.persona", "models.session", "models.message"]
 MIGRATIONS_MODULE = "models.migrations"
@@ -102,46 +99,9 @@ def apps_config(migrations: str = MIGRATIONS_MODULE) -> dict[str, dict[str, Any]
 TORTOISE_ORM = tortoise_config("sqlite://:memory:")
 
 
-_RECORD_MODELS: dict[str, type[Model]] = {}
-
-
-class _Recorder(MigrationRecorder):
-    """Tortoise's record of applied migrations, with two changes: its table is created by a plain
-    query (SQLite's `executescript`, which Tortoise uses, would commit the transaction that holds
-    the lock), and its model class is built once (building one parses source files: ~7 ms)."""
-
-    def _make_model(self, table_name: str) -> type[Model]:
-        if table_name not in _RECORD_MODELS:
-            _RECORD_MODELS[table_name] = super()._make_model(table_name)
-        return _RECORD_MODELS[table_name]
-
-    async def ensure_schema(self, schema_editor: BaseSchemaEditor | None = None) -> None:
-        editor = schema_editor or _schema_editor(self.connection)
-        statement = editor._get_model_sql_data(self.model).table_sql.strip().rstrip(";")
-        await self.connection.execute_query(statement.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
-
-
-def _schema_editor(connection: BaseDBAsyncClient) -> BaseSchemaEditor:
-    if connection.capabilities.dialect == "sqlite":
-        return SqliteSchemaEditor(connection, atomic=False)
-    return BasePostgresSchemaEditor(connection, atomic=False)
-
-
-class _Executor(MigrationExecutor):
-    """Tortoise's executor, recording with `_Recorder`."""
-
-    def __init__(self, connection: BaseDBAsyncClient, apps: dict[str, dict[str, Any]]) -> None:
-        # Not super().__init__: it builds a MigrationRecorder (and its model) only to be replaced.
-        self.connection = connection
-        self.recorder = _Recorder(connection)
-        self.loader = MigrationLoader(apps, self.recorder, load=False)
-        self._full_plan_cache = None
-        self._logger = logging.getLogger(MigrationExecutor.__module__)
-
-
 async def pending_migrations(migrations: str = MIGRATIONS_MODULE) -> list[str]:
     """The migrations of this version that the database has not recorded, in the order they run."""
-    executor = _Executor(connections.get("default"), apps_config(migrations))
+    executor = Executor(connections.get("default"), apps_config(migrations))
     return [step.migration.name for step in await executor.plan() if not step.backward]
 
 
@@ -158,25 +118,25 @@ async def migrate(migrations: str = MIGRATIONS_MODULE) -> MigrationReport:
         # The lock below is a write to this table. SQLite ignores the foreign_keys pragma inside a
         # transaction: off before it, because Tortoise alters a SQLite table by copying it and
         # dropping the original, and that drop would cascade (every message of every session).
-        await _Recorder(connection).ensure_schema()
+        await Recorder(connection).ensure_schema()
         await connection.execute_query("PRAGMA foreign_keys = OFF")
     try:
         async with in_transaction(connection.connection_name) as transaction:
-            return await _migrate_locked(_Executor(transaction, apps_config(migrations)))
+            return await _migrate_locked(Executor(transaction, apps_config(migrations)))
     finally:
         if sqlite:
             await connection.execute_query("PRAGMA foreign_keys = ON")
 
 
-async def _migrate_locked(executor: _Executor) -> MigrationReport:
+async def _migrate_locked(executor: Executor) -> MigrationReport:
     transaction, recorder = executor.connection, executor.recorder
     if transaction.capabilities.dialect == "sqlite":
         # The first statement writes, so it waits for (busy_timeout) any other writer and holds
         # the write lock from here to the commit.
-        await transaction.execute_query('UPDATE "tortoise_migrations" SET "id" = "id" WHERE 0')
+        await transaction.execute_query(f'UPDATE "{recorder.table_name}" SET "id" = "id" WHERE 0')
     else:
         await transaction.execute_query(f"SELECT pg_advisory_xact_lock({_POSTGRES_LOCK_KEY})")
-    await recorder.ensure_schema(_schema_editor(transaction))
+    await recorder.ensure_schema()
 
     adopted = False
     if not any(key.app_label == APP for key in await recorder.applied_migrations()):

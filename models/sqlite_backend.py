@@ -27,9 +27,9 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import aiosqlite
-from tortoise.backends.base.client import TransactionContext
-from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionContext, SqliteTransactionWrapper
-from tortoise.exceptions import TransactionManagementError
+from tortoise.backends.sqlite.client import SqliteClient
+
+from models import tortoise_adapter
 
 Rows = Sequence[Sequence[Any]]
 CONNECT_ATTEMPTS = 5
@@ -43,22 +43,12 @@ async def fetch_on_own_connection(client: SqliteClient, sql: str, params: Sequen
         return cast(Rows, await connection.execute_fetchall(sql, params))
 
 
-class ImmediateTransactionWrapper(SqliteTransactionWrapper):
-    async def begin(self) -> None:
-        try:
-            await self._connection.commit()
-            await self._connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            raise TransactionManagementError(error) from error
+class ImmediateSqliteClient(tortoise_adapter.SqliteClient):
+    transaction_begin = "BEGIN IMMEDIATE"
 
-
-class ImmediateSqliteClient(SqliteClient):
     def __init__(self, file_path: str, **kwargs: Any) -> None:
         super().__init__(file_path, **kwargs)
         self._reader: aiosqlite.Connection | None = None
-
-    def _in_transaction(self) -> TransactionContext:
-        return SqliteTransactionContext(ImmediateTransactionWrapper(self), self._lock)
 
     @property
     def in_memory(self) -> bool:
@@ -74,9 +64,7 @@ class ImmediateSqliteClient(SqliteClient):
                 # Two connections switching one new file to WAL at once: SQLite refuses one of
                 # them at once (waiting could deadlock, so the busy timeout does not apply); the
                 # other is done within milliseconds. Seen with two workers starting together.
-                if self._connection is not None:
-                    await self._connection.close()
-                    self._connection = None
+                await super().close()  # the half-made connection: the next attempt makes a new one
                 if "locked" not in str(error) or attempt == CONNECT_ATTEMPTS:
                     raise
                 await asyncio.sleep(0.01 * attempt)

@@ -9,11 +9,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionResult
 from strawberry.utils.str_converters import to_camel_case
 
 import models
@@ -59,7 +58,7 @@ def variable_field(message: str) -> str | None:
     if required := _REQUIRED_FIELD.search(message):
         return required[1]
     if at := _VALUE_PATH.search(message):
-        names = [name for name in re.findall(r"\w+", at[1]) if not name.isdigit()]
+        names: list[str] = [name for name in re.findall(r"\w+", at[1]) if not name.isdigit()]
         if names:
             return names[-1]
     variable = _VARIABLE.search(message)
@@ -85,6 +84,12 @@ def resolver_error(error: GraphQLError) -> GraphQLError:
     return masked(error)
 
 
+class WithErrors(Protocol):
+    """A result of an operation, as strawberry or graphql-core hands it to an extension."""
+
+    errors: list[GraphQLError] | None
+
+
 class ErrorCodes(SchemaExtension):
     """Classifies each error of an operation by the phase it came from and by its cause."""
 
@@ -104,7 +109,7 @@ class ErrorCodes(SchemaExtension):
         self.classify_errors_of(result)
         yield
 
-    def classify_errors_of(self, result: ExecutionResult | None) -> None:
+    def classify_errors_of(self, result: WithErrors | None) -> None:
         if result is not None and result.errors:
             result.errors = [self.classify(error) for error in result.errors]
 

@@ -15,11 +15,12 @@ import httpx
 import pytest
 from tortoise import connections
 from tortoise.backends.base.config_generator import generate_config
-from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.backends.base_postgres.client import BasePostgresClient
 from tortoise.context import TortoiseContext
 
 import models
 from models.database import apps_config
+from models.tortoise_adapter import forget_compiled_statements, init_creating_database
 from server import create_app
 from settings import Settings
 from support.databases import POSTGRES_AVAILABLE, POSTGRES_URL, drop_postgres_database, postgres_url_for
@@ -40,9 +41,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[str]:
     """A fresh, empty database with the schema and the default personas, as on first start."""
-    # Tortoise caches each model's INSERT/UPDATE SQL per connection name, not per dialect, so
-    # SQLite's placeholders would leak into PostgreSQL tests run by the same process.
-    EXECUTOR_CACHE.clear()
+    forget_compiled_statements()
     # The schema comes from the migrations, as in production: the deployment's `migrate`, then
     # the server's start.
     config = generate_config(database_url, app_modules={}, testing=True)
@@ -50,15 +49,14 @@ async def db(database_url: str) -> AsyncIterator[str]:
         config["connections"] = models.tortoise_config(database_url)["connections"]
     config["apps"] = apps_config()
     async with TortoiseContext() as context:
-        await context.init(config=config, _create_db=True)
+        await init_creating_database(context, config)
         await models.migrate()
         await models.prepare_database()
         connection = connections.get("default")
         yield connection.capabilities.dialect
-        database_name = getattr(connection, "database", None)
-    if database_url.startswith("postgres"):
-        # _create_db makes a database per test; closing the context leaves it behind
-        await drop_postgres_database(database_name)
+    if isinstance(connection, BasePostgresClient) and connection.database:
+        # a database made for this test alone; closing the context leaves it behind
+        await drop_postgres_database(connection.database)
 
 
 @pytest.fixture
@@ -78,19 +76,22 @@ class GraphQLClient:
         body = json.dumps({"query": query, "variables": variables or {}})
         response = await self.http.post("/graphql", content=body, headers={"content-type": "application/json"})
         assert response.headers["content-type"].startswith("application/json"), response.text
-        return response.json()
+        answer: dict[str, Any] = response.json()
+        return answer
 
     async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The data of an operation that must succeed."""
         body = await self(query, variables)
         assert "errors" not in body, body["errors"]
-        return body["data"]
+        data: dict[str, Any] = body["data"]
+        return data
 
     async def error(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The single error of an operation that must fail."""
         body = await self(query, variables)
         assert len(body.get("errors", [])) == 1, body
-        return body["errors"][0]
+        error: dict[str, Any] = body["errors"][0]
+        return error
 
 
 @pytest.fixture

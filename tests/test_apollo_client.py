@@ -23,8 +23,8 @@ from support.live_server import live_server
 from tests.databases import EACH_DATABASE
 
 APOLLO_DIR = Path(__file__).resolve().parent / "e2e" / "apollo"
-NODE, NPM = shutil.which("node"), shutil.which("npm")
-pytestmark = pytest.mark.skipif(NODE is None or NPM is None, reason="Node.js and npm are not installed")
+NODE, NPM = shutil.which("node") or "", shutil.which("npm") or ""
+pytestmark = pytest.mark.skipif(not (NODE and NPM), reason="Node.js and npm are not installed")
 
 
 @pytest.fixture(scope="session")

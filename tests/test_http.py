@@ -447,7 +447,7 @@ async def test_every_error_in_every_response_has_a_code(
 TWO_OPERATIONS = "query Names { personas { name } } query Ids { personas { id } }"
 
 
-async def test_several_operations_without_an_operation_name_are_a_request_error(http):
+async def test_several_operations_without_an_operation_name_are_a_request_error(http: httpx.AsyncClient) -> None:
     response = await http.post(
         "/graphql", json={"query": TWO_OPERATIONS}, headers={"Accept": "application/graphql-response+json"}
     )
@@ -457,6 +457,6 @@ async def test_several_operations_without_an_operation_name_are_a_request_error(
     assert [error["extensions"]["code"] for error in body["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
 
 
-async def test_the_operation_name_picks_one_of_several_operations(http):
+async def test_the_operation_name_picks_one_of_several_operations(http: httpx.AsyncClient) -> None:
     response = await http.post("/graphql", json={"query": TWO_OPERATIONS, "operationName": "Ids"})
     assert response.json() == {"data": {"personas": [{"id": "default-cloud"}, {"id": "default-local"}]}}

@@ -150,13 +150,15 @@ READS = [
 async def post(http: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> dict[str, Any]:
     body = json.dumps({"query": query, "variables": variables})  # ASCII, escapes and all
     response = await http.post("/graphql", content=body, headers={"content-type": "application/json"})
-    return response.json()
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 async def single_error(http: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> dict[str, Any]:
     body = await post(http, query, variables)
     assert len(body.get("errors", [])) == 1, body
-    return body["errors"][0]
+    error: dict[str, Any] = body["errors"][0]
+    return error
 
 
 async def everything() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -186,7 +188,7 @@ async def existing(db: str) -> None:
 # --- refused, and nothing written --------------------------------------------------------
 
 
-def test_httpx_json_cannot_send_a_lone_surrogate_so_this_file_encodes_bodies_itself():
+def test_httpx_json_cannot_send_a_lone_surrogate_so_this_file_encodes_bodies_itself() -> None:
     """The reason `post` encodes bodies itself (keeps this file honest if httpx changes)."""
     with pytest.raises(UnicodeEncodeError):
         httpx.Request("POST", "http://kalito.test/graphql", json={"name": LONE_SURROGATE})
@@ -194,7 +196,9 @@ def test_httpx_json_cannot_send_a_lone_surrogate_so_this_file_encodes_bodies_its
 
 
 @pytest.mark.parametrize(("target", "value"), BAD_INPUTS)
-async def test_a_bad_value_is_bad_user_input_naming_the_field_and_writes_nothing(http, existing, target, value):
+async def test_a_bad_value_is_bad_user_input_naming_the_field_and_writes_nothing(
+    http: httpx.AsyncClient, existing: None, target: Target, value: Any
+) -> None:
     before = await everything()
 
     error = await single_error(http, target.query, target.variables(value))
@@ -205,7 +209,14 @@ async def test_a_bad_value_is_bad_user_input_naming_the_field_and_writes_nothing
 
 @pytest.mark.parametrize(("query", "field", "variables"), READS)
 @pytest.mark.parametrize("value", BAD_VALUES["id"])
-async def test_a_malformed_id_in_a_read_is_bad_user_input(http, existing, query, field, variables, value):
+async def test_a_malformed_id_in_a_read_is_bad_user_input(
+    http: httpx.AsyncClient,
+    existing: None,
+    query: str,
+    field: str,
+    variables: Callable[[Any], dict[str, Any]],
+    value: Any,
+) -> None:
     error = await single_error(http, query, variables(value))
 
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
@@ -214,7 +225,7 @@ async def test_a_malformed_id_in_a_read_is_bad_user_input(http, existing, query,
 # --- accepted at the limits --------------------------------------------------------------
 
 
-async def test_a_name_is_stored_trimmed(http, db):
+async def test_a_name_is_stored_trimmed(http: httpx.AsyncClient, db: str) -> None:
     body = await post(http, CREATE_SESSION, {"input": {"id": "s2", "name": "  \t Trip plans \n "}})
 
     assert body == {
@@ -232,7 +243,7 @@ async def test_a_name_is_stored_trimmed(http, db):
     assert (await models.Session.get(id="s2")).name == "Trip plans"
 
 
-async def test_values_at_the_limits_of_the_rules_are_accepted(http, db):
+async def test_values_at_the_limits_of_the_rules_are_accepted(http: httpx.AsyncClient, db: str) -> None:
     limits = {
         "id": "i" * 64,
         "name": "  " + "n" * 200 + "  ",
@@ -248,7 +259,7 @@ async def test_values_at_the_limits_of_the_rules_are_accepted(http, db):
 
 
 @pytest.mark.parametrize("recap", [pytest.param("r" * 20_000, id="20000-chars"), pytest.param("", id="empty")])
-async def test_a_recap_within_the_limit_is_accepted(http, existing, recap):
+async def test_a_recap_within_the_limit_is_accepted(http: httpx.AsyncClient, existing: None, recap: str) -> None:
     body = await post(http, UPDATE_SESSION, {"input": {"id": "s1", "recap": recap}})
 
     assert body["data"]["updateSession"]["recap"] == recap
@@ -263,14 +274,16 @@ async def test_a_recap_within_the_limit_is_accepted(http, existing, recap):
         pytest.param("line\nbreaks\r\n", id="newlines"),
     ],
 )
-async def test_a_recap_is_free_text_but_for_nul_and_lone_surrogates(http, existing, value):
+async def test_a_recap_is_free_text_but_for_nul_and_lone_surrogates(
+    http: httpx.AsyncClient, existing: None, value: str
+) -> None:
     body = await post(http, SAVE_SESSION, {"id": "s1", "recap": value})
 
     assert body["data"]["saveSession"]["recap"] == value
     assert (await models.Session.get(id="s1")).recap == value
 
 
-async def test_a_name_may_hold_any_printable_unicode(http, db):
+async def test_a_name_may_hold_any_printable_unicode(http: httpx.AsyncClient, db: str) -> None:
     name = "Ünïcödé ✓ 会話 🦉"
 
     body = await post(http, SAVE_SESSION, {"id": "s2", "name": name})

@@ -4,10 +4,14 @@ number of SQL statements, whatever the page size (no N+1)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import models
+
+if TYPE_CHECKING:
+    from tests.conftest import GraphQLClient, SQLCounter
 
 SESSIONS_WITH_MESSAGES = """
 query ($first: Int, $messagesFirst: Int, $messagesLast: Int) {
@@ -112,9 +116,13 @@ def expected_node(number: int, persona_names: dict[str, str | None], shown: slic
     ],
 )
 async def test_a_page_of_sessions_with_messages_costs_the_same_few_statements_at_any_size(
-    gql, many_conversations, sql_counter, messages_arguments, shown
-):
-    statements = {}
+    gql: GraphQLClient,
+    many_conversations: dict[str, str | None],
+    sql_counter: SQLCounter,
+    messages_arguments: dict[str, Any],
+    shown: slice,
+) -> None:
+    statements: dict[int, list[str]] = {}
     for page_size in (10, SESSION_COUNT):
         sql_counter.reset()
         data = await gql.data(SESSIONS_WITH_MESSAGES, {"first": page_size, **messages_arguments})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -19,6 +19,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 import models
+
+if TYPE_CHECKING:
+    from tests.conftest import GraphQLClient
 
 MESSAGE_FIELDS = "id sessionId role text model tokenUsage createdAt"
 
@@ -97,7 +100,8 @@ async def stored_messages(session_id: str | None = None) -> list[dict[str, Any]]
 async def post(http: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> dict[str, Any]:
     body = json.dumps({"query": query, "variables": variables})  # ASCII, escapes and all
     response = await http.post("/graphql", content=body, headers={"content-type": "application/json"})
-    return response.json()
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 def parse_api_time(text: str) -> datetime:
@@ -111,7 +115,7 @@ def a_message(**values: Any) -> dict[str, Any]:
 # --- appendMessage ---------------------------------------------------------------------------
 
 
-async def test_append_returns_the_message_with_every_field(gql, db):
+async def test_append_returns_the_message_with_every_field(gql: GraphQLClient, db: str) -> None:
     await a_session("chat-1")
     variables = {"input": a_message(role="ASSISTANT", text="Hi! How can I help?", model="llama3.1:8b", tokenUsage=42)}
 
@@ -136,13 +140,15 @@ async def test_append_returns_the_message_with_every_field(gql, db):
     )
 
 
-async def test_append_without_model_and_token_usage_leaves_them_null(gql, db):
+async def test_append_without_model_and_token_usage_leaves_them_null(gql: GraphQLClient, db: str) -> None:
     message = (await gql.data(APPEND_MESSAGE, {"input": a_message()}))["appendMessage"]
 
     assert (message["model"], message["tokenUsage"]) == (None, None)
 
 
-async def test_the_first_message_of_an_unknown_session_creates_a_transient_new_chat(gql, db):
+async def test_the_first_message_of_an_unknown_session_creates_a_transient_new_chat(
+    gql: GraphQLClient, db: str
+) -> None:
     message = (await gql.data(APPEND_MESSAGE, {"input": a_message(sessionId="fresh-uuid-1")}))["appendMessage"]
 
     session = (await gql.data(SESSION, {"id": "fresh-uuid-1"}))["session"]
@@ -156,7 +162,7 @@ async def test_the_first_message_of_an_unknown_session_creates_a_transient_new_c
     }
 
 
-async def test_every_message_bumps_the_session_updated_at_to_its_created_at(gql, db):
+async def test_every_message_bumps_the_session_updated_at_to_its_created_at(gql: GraphQLClient, db: str) -> None:
     await a_session("chat-1")
     moments = [LONG_AGO_TEXT]
 
@@ -171,7 +177,7 @@ async def test_every_message_bumps_the_session_updated_at_to_its_created_at(gql,
     assert session["createdAt"] == LONG_AGO_TEXT
 
 
-async def test_appending_to_a_saved_session_keeps_it_saved_and_named(gql, db):
+async def test_appending_to_a_saved_session_keeps_it_saved_and_named(gql: GraphQLClient, db: str) -> None:
     await a_session("chat-1", name="Trip plans", saved=True)
 
     await gql.data(APPEND_MESSAGE, {"input": a_message()})
@@ -180,7 +186,7 @@ async def test_appending_to_a_saved_session_keeps_it_saved_and_named(gql, db):
     assert (session["name"], session["saved"], session["messageCount"]) == ("Trip plans", True, 1)
 
 
-async def test_appended_messages_come_back_oldest_first(gql, db):
+async def test_appended_messages_come_back_oldest_first(gql: GraphQLClient, db: str) -> None:
     conversation = [("USER", "What is 2 + 2?"), ("ASSISTANT", "4."), ("USER", "Thanks"), ("SYSTEM", "Saved.")]
     appended = []
     for role, text in conversation:
@@ -225,7 +231,9 @@ BAD_MESSAGE_TARGETS = [
 
 
 @pytest.mark.parametrize(("existing", "bad", "field"), BAD_MESSAGE_TARGETS)
-async def test_a_bad_message_is_bad_user_input_naming_the_field_and_writes_nothing(http, db, existing, bad, field):
+async def test_a_bad_message_is_bad_user_input_naming_the_field_and_writes_nothing(
+    http: httpx.AsyncClient, db: str, existing: bool, bad: dict[str, Any], field: str
+) -> None:
     if existing:
         await a_session("chat-1")
     sessions_before = await models.Session.all().values()
@@ -252,7 +260,9 @@ async def test_a_bad_message_is_bad_user_input_naming_the_field_and_writes_nothi
         pytest.param({"tokenUsage": 1.5}, id="token-usage-fraction"),
     ],
 )
-async def test_a_value_the_graphql_types_refuse_is_bad_user_input_and_writes_nothing(gql, db, bad):
+async def test_a_value_the_graphql_types_refuse_is_bad_user_input_and_writes_nothing(
+    gql: GraphQLClient, db: str, bad: dict[str, Any]
+) -> None:
     """Refused while GraphQL coerces the variables, before the rules of the data are asked."""
     error = await gql.error(APPEND_MESSAGE, {"input": a_message(**bad)})
 
@@ -261,7 +271,9 @@ async def test_a_value_the_graphql_types_refuse_is_bad_user_input_and_writes_not
     assert await stored_messages() == []
 
 
-async def test_a_role_outside_the_enum_in_the_document_fails_validation_and_writes_nothing(gql, db):
+async def test_a_role_outside_the_enum_in_the_document_fails_validation_and_writes_nothing(
+    gql: GraphQLClient, db: str
+) -> None:
     error = await gql.error(APPEND_MESSAGE_WITH_LITERAL_ROLE, {"sessionId": "chat-1"})
 
     assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
@@ -283,7 +295,9 @@ async def test_a_role_outside_the_enum_in_the_document_fails_validation_and_writ
         pytest.param({"sessionId": "A" * 64, "text": "x"}, ("x", None, None), id="session-id-64-chars"),
     ],
 )
-async def test_values_at_the_limits_of_the_rules_are_accepted(gql, db, values, stored):
+async def test_values_at_the_limits_of_the_rules_are_accepted(
+    gql: GraphQLClient, db: str, values: dict[str, Any], stored: tuple[str, str | None, int | None]
+) -> None:
     message = (await gql.data(APPEND_MESSAGE, {"input": a_message(**values)}))["appendMessage"]
 
     assert (message["text"], message["model"], message["tokenUsage"]) == stored
@@ -295,8 +309,9 @@ async def test_values_at_the_limits_of_the_rules_are_accepted(gql, db, values, s
 TEXTS = [f"message {number}" for number in range(7)]
 
 
-async def page_of(gql, **arguments: Any) -> dict[str, Any]:
-    return (await gql.data(SESSION_MESSAGES, {"id": "chat-1", **arguments}))["session"]["messages"]
+async def page_of(gql: GraphQLClient, **arguments: Any) -> dict[str, Any]:
+    page: dict[str, Any] = (await gql.data(SESSION_MESSAGES, {"id": "chat-1", **arguments}))["session"]["messages"]
+    return page
 
 
 def texts_of(page: dict[str, Any]) -> list[str]:
@@ -317,7 +332,7 @@ async def seven_messages(request: pytest.FixtureRequest, db: str) -> None:
     await messages_in("chat-2", ["not mine"])
 
 
-async def test_first_and_after_walk_every_message_forward_once(gql, seven_messages):
+async def test_first_and_after_walk_every_message_forward_once(gql: GraphQLClient, seven_messages: None) -> None:
     pages = [await page_of(gql, first=3)]
     while pages[-1]["pageInfo"]["hasNextPage"]:
         pages.append(await page_of(gql, first=3, after=pages[-1]["pageInfo"]["endCursor"]))
@@ -333,7 +348,7 @@ async def test_first_and_after_walk_every_message_forward_once(gql, seven_messag
         assert page["totalCount"] == 7
 
 
-async def test_last_and_before_walk_every_message_backward_once(gql, seven_messages):
+async def test_last_and_before_walk_every_message_backward_once(gql: GraphQLClient, seven_messages: None) -> None:
     pages = [await page_of(gql, last=3)]
     while pages[-1]["pageInfo"]["hasPreviousPage"]:
         pages.append(await page_of(gql, last=3, before=pages[-1]["pageInfo"]["startCursor"]))
@@ -349,7 +364,9 @@ async def test_last_and_before_walk_every_message_backward_once(gql, seven_messa
         assert page["totalCount"] == 7
 
 
-async def test_a_message_has_the_same_cursor_on_every_page_it_shows_on(gql, seven_messages):
+async def test_a_message_has_the_same_cursor_on_every_page_it_shows_on(
+    gql: GraphQLClient, seven_messages: None
+) -> None:
     """The first page is read in a batch, the next ones by cursor: their cursors must agree."""
     whole = await page_of(gql, first=100)
     after_first = await page_of(gql, first=100, after=whole["edges"][0]["cursor"])
@@ -362,7 +379,7 @@ async def test_a_message_has_the_same_cursor_on_every_page_it_shows_on(gql, seve
     assert newest["edges"] == whole["edges"]
 
 
-async def test_after_and_before_together_give_the_messages_between(gql, seven_messages):
+async def test_after_and_before_together_give_the_messages_between(gql: GraphQLClient, seven_messages: None) -> None:
     """With `first`, hasNextPage says whether the window holds more (Relay's HasNextPage), so it
     is false here although messages follow `before`."""
     whole = await page_of(gql, first=100)
@@ -383,13 +400,15 @@ async def test_after_and_before_together_give_the_messages_between(gql, seven_me
         pytest.param({}, (TEXTS, False, False), id="default"),
     ],
 )
-async def test_a_page_without_cursor_holds_the_oldest_or_newest_messages(gql, seven_messages, arguments, expected):
+async def test_a_page_without_cursor_holds_the_oldest_or_newest_messages(
+    gql: GraphQLClient, seven_messages: None, arguments: dict[str, Any], expected: tuple[list[str], bool, bool]
+) -> None:
     page = await page_of(gql, **arguments)
 
     assert summary(page) == expected
 
 
-async def test_the_default_page_holds_the_20_oldest_messages(gql, db):
+async def test_the_default_page_holds_the_20_oldest_messages(gql: GraphQLClient, db: str) -> None:
     await a_session("chat-1")
     texts = [f"message {number:02d}" for number in range(25)]
     await messages_in("chat-1", texts)
@@ -400,7 +419,7 @@ async def test_the_default_page_holds_the_20_oldest_messages(gql, db):
     assert session["messageCount"] == session["messages"]["totalCount"] == 25
 
 
-async def test_a_session_without_messages_has_an_empty_connection(gql, db):
+async def test_a_session_without_messages_has_an_empty_connection(gql: GraphQLClient, db: str) -> None:
     await a_session("chat-1")
 
     for arguments in ({}, {"first": 5}, {"last": 5}):
@@ -422,14 +441,16 @@ async def test_a_session_without_messages_has_an_empty_connection(gql, db):
         pytest.param({"last": 3, "before": "not-a-cursor"}, "before", id="before-garbage"),
     ],
 )
-async def test_bad_page_arguments_are_bad_user_input_naming_the_field(gql, seven_messages, arguments, field):
+async def test_bad_page_arguments_are_bad_user_input_naming_the_field(
+    gql: GraphQLClient, seven_messages: None, arguments: dict[str, Any], field: str
+) -> None:
     error = await gql.error(SESSION_MESSAGES, {"id": "chat-1", **arguments})
 
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
     assert error["path"] == ["session", "messages"]
 
 
-async def test_a_cursor_of_the_sessions_list_is_not_a_messages_cursor(gql, seven_messages):
+async def test_a_cursor_of_the_sessions_list_is_not_a_messages_cursor(gql: GraphQLClient, seven_messages: None) -> None:
     await a_session("chat-3", saved=True)
     sessions_cursor = (await gql.data(SESSIONS_CURSOR))["sessions"]["pageInfo"]["endCursor"]
 
@@ -438,7 +459,9 @@ async def test_a_cursor_of_the_sessions_list_is_not_a_messages_cursor(gql, seven
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
 
 
-async def test_a_field_failing_beside_a_shared_load_leaves_the_other_fields_answered(gql, seven_messages):
+async def test_a_field_failing_beside_a_shared_load_leaves_the_other_fields_answered(
+    gql: GraphQLClient, seven_messages: None
+) -> None:
     """Two fields await one key's load. When `messages` fails, graphql-core cancels its non-null
     parent's other fields; the other alias must still get its count (one future shared by both
     loads once raised CancelledError there, and the request ended without an answer)."""
@@ -471,8 +494,8 @@ async def twelve_messages(db: str) -> None:
 @SHARED_DATABASE
 @given(size=st.integers(1, 13), backward=st.booleans())
 async def test_walking_pages_of_any_size_either_way_shows_every_message_once_in_order(
-    gql, twelve_messages, size, backward
-):
+    gql: GraphQLClient, twelve_messages: None, size: int, backward: bool
+) -> None:
     seen: list[str] = []
     page = await page_of(gql, **({"last": size} if backward else {"first": size}))
     while True:
@@ -507,7 +530,9 @@ _cursors = st.one_of(
 
 @SHARED_DATABASE
 @given(cursor=_cursors, argument=st.sampled_from(["after", "before"]))
-async def test_any_cursor_either_pages_or_is_bad_user_input_naming_it(http, twelve_messages, cursor, argument):
+async def test_any_cursor_either_pages_or_is_bad_user_input_naming_it(
+    http: httpx.AsyncClient, twelve_messages: None, cursor: str, argument: str
+) -> None:
     size = {"first": 5} if argument == "after" else {"last": 5}
 
     body = await post(http, SESSION_MESSAGES, {"id": "chat-1", **size, argument: cursor})
@@ -531,7 +556,7 @@ async def three_conversations(db: str) -> None:
 
 
 async def sessions_with_messages() -> list[str]:
-    return sorted(set(await models.Message.all().values_list("session_id", flat=True)))
+    return sorted({row["session_id"] for row in await models.Message.all().values("session_id")})
 
 
 @pytest.mark.parametrize(
@@ -548,8 +573,13 @@ async def sessions_with_messages() -> list[str]:
     ],
 )
 async def test_deleting_sessions_deletes_their_messages_only(
-    gql, three_conversations, mutation, variables, answer, gone
-):
+    gql: GraphQLClient,
+    three_conversations: None,
+    mutation: str,
+    variables: dict[str, Any],
+    answer: dict[str, Any],
+    gone: list[str],
+) -> None:
     assert await gql.data(mutation, variables) == answer
 
     kept = [session_id for session_id in ("chat-1", "chat-2", "chat-3") if session_id not in gone]
@@ -558,7 +588,9 @@ async def test_deleting_sessions_deletes_their_messages_only(
     assert await models.Message.all().count() == 2 * len(kept)
 
 
-async def test_purging_ephemeral_sessions_deletes_their_messages_only(gql, three_conversations):
+async def test_purging_ephemeral_sessions_deletes_their_messages_only(
+    gql: GraphQLClient, three_conversations: None
+) -> None:
     await models.Session.filter(id="chat-2").update(saved=True)
 
     assert await gql.data(PURGE, {"idleSeconds": 60}) == {"purgeEphemeralSessions": 2}

@@ -18,7 +18,6 @@ import httpx
 import pytest
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
@@ -40,6 +39,7 @@ from models.database import (
 from models.default_personas import DEFAULT_PERSONAS
 from models.pagination import Listing
 from models.session import SESSION_COLUMNS, Session, SessionOrder, SessionRow
+from models.tortoise_adapter import forget_compiled_statements
 from support.databases import (
     drop_postgres_database,
     postgres_url_for,
@@ -82,8 +82,7 @@ async def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 @contextlib.asynccontextmanager
 async def connected(database_url: str) -> AsyncIterator[BaseDBAsyncClient]:
     """The models on `database_url` as the server configures them, in a Tortoise context of their own."""
-    # Tortoise caches INSERT SQL per connection name, not per dialect (see conftest's `db`).
-    EXECUTOR_CACHE.clear()
+    forget_compiled_statements()
     async with TortoiseContext() as context:
         await context.init(config=tortoise_config(database_url))
         yield connections.get("default")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import models
+
+if TYPE_CHECKING:
+    from tests.conftest import GraphQLClient
 
 PERSONA_FIELDS = "id name prompt description icon category defaultModel isDefault createdAt updatedAt"
 
@@ -48,8 +51,8 @@ async def a_session(session_id: str, persona_id: str | None) -> models.Session:
     )
 
 
-async def persona_row(persona_id: str) -> dict[str, Any] | None:
-    return await models.Persona.filter(id=persona_id).first().values()
+async def persona_row(persona_id: str) -> dict[str, Any]:
+    return await models.Persona.get(id=persona_id).values()
 
 
 async def all_personas() -> list[dict[str, Any]]:
@@ -63,7 +66,7 @@ def as_api_time(moment: datetime) -> str:
 # --- the defaults and the queries --------------------------------------------------------
 
 
-async def test_a_fresh_database_has_the_two_kalito_default_personas(gql, db):
+async def test_a_fresh_database_has_the_two_kalito_default_personas(gql: GraphQLClient, db: str) -> None:
     data = await gql.data(PERSONAS)
 
     assert data == {
@@ -74,7 +77,7 @@ async def test_a_fresh_database_has_the_two_kalito_default_personas(gql, db):
     }
 
 
-async def test_personas_lists_every_persona_by_name(gql, db):
+async def test_personas_lists_every_persona_by_name(gql: GraphQLClient, db: str) -> None:
     await a_persona("zeta", name="Zebra keeper")
     await a_persona("alpha", name="Baker")
 
@@ -88,7 +91,7 @@ async def test_personas_lists_every_persona_by_name(gql, db):
     ]
 
 
-async def test_persona_by_id_answers_every_field(gql, db):
+async def test_persona_by_id_answers_every_field(gql: GraphQLClient, db: str) -> None:
     await a_persona("chef", description="Cooks", icon="🍳", category="kitchen", default_model="llama3")
 
     data = await gql.data(PERSONA, {"id": "chef"})
@@ -109,14 +112,14 @@ async def test_persona_by_id_answers_every_field(gql, db):
     }
 
 
-async def test_persona_by_unknown_id_is_null(gql, db):
+async def test_persona_by_unknown_id_is_null(gql: GraphQLClient, db: str) -> None:
     assert await gql.data(PERSONA, {"id": "missing"}) == {"persona": None}
 
 
 # --- createPersona -----------------------------------------------------------------------
 
 
-async def test_create_persona_with_every_field(gql, db):
+async def test_create_persona_with_every_field(gql: GraphQLClient, db: str) -> None:
     variables = {
         "input": {
             "id": "coder",
@@ -141,7 +144,9 @@ async def test_create_persona_with_every_field(gql, db):
     assert (stored.name, stored.default_model, stored.is_default) == ("Coder", "qwen2.5-coder", False)
 
 
-async def test_create_persona_without_an_id_generates_one_and_leaves_the_options_empty(gql, db):
+async def test_create_persona_without_an_id_generates_one_and_leaves_the_options_empty(
+    gql: GraphQLClient, db: str
+) -> None:
     created = (await gql.data(CREATE_PERSONA, {"input": {"name": "Plain", "prompt": "Be plain."}}))["createPersona"]
 
     assert uuid.UUID(created["id"])
@@ -161,7 +166,9 @@ async def test_create_persona_without_an_id_generates_one_and_leaves_the_options
 
 
 @pytest.mark.parametrize("existing_id", ["chef", "default-cloud"])
-async def test_create_persona_with_an_existing_id_is_a_conflict_and_leaves_it_alone(gql, db, existing_id):
+async def test_create_persona_with_an_existing_id_is_a_conflict_and_leaves_it_alone(
+    gql: GraphQLClient, db: str, existing_id: str
+) -> None:
     await a_persona("chef")
     before = await all_personas()
 
@@ -185,7 +192,9 @@ async def test_create_persona_with_an_existing_id_is_a_conflict_and_leaves_it_al
         pytest.param({"defaultModel": "mistral"}, {"default_model": "mistral"}, id="defaultModel"),
     ],
 )
-async def test_update_persona_changes_exactly_the_given_fields(gql, db, given, column_changes):
+async def test_update_persona_changes_exactly_the_given_fields(
+    gql: GraphQLClient, db: str, given: dict[str, Any], column_changes: dict[str, Any]
+) -> None:
     await a_persona("chef", description="Cooks", icon="🍳", category="kitchen", default_model="llama3")
     before = await persona_row("chef")
 
@@ -217,7 +226,9 @@ async def test_update_persona_changes_exactly_the_given_fields(gql, db, given, c
         ("defaultModel", "default_model"),
     ],
 )
-async def test_update_persona_with_explicit_null_clears_an_optional_field(gql, db, field, column):
+async def test_update_persona_with_explicit_null_clears_an_optional_field(
+    gql: GraphQLClient, db: str, field: str, column: str
+) -> None:
     await a_persona("chef", description="Cooks", icon="🍳", category="kitchen", default_model="llama3")
     before = await persona_row("chef")
 
@@ -229,7 +240,9 @@ async def test_update_persona_with_explicit_null_clears_an_optional_field(gql, d
 
 
 @pytest.mark.parametrize("field", ["name", "prompt"])
-async def test_update_persona_with_null_for_a_required_field_is_bad_user_input(gql, db, field):
+async def test_update_persona_with_null_for_a_required_field_is_bad_user_input(
+    gql: GraphQLClient, db: str, field: str
+) -> None:
     await a_persona("chef")
     before = await all_personas()
 
@@ -239,7 +252,7 @@ async def test_update_persona_with_null_for_a_required_field_is_bad_user_input(g
     assert await all_personas() == before
 
 
-async def test_update_of_an_unknown_persona_is_not_found(gql, db):
+async def test_update_of_an_unknown_persona_is_not_found(gql: GraphQLClient, db: str) -> None:
     before = await all_personas()
 
     error = await gql.error(UPDATE_PERSONA, {"input": {"id": "missing", "name": "Ghost"}})
@@ -248,7 +261,7 @@ async def test_update_of_an_unknown_persona_is_not_found(gql, db):
     assert await all_personas() == before
 
 
-async def test_a_default_persona_can_be_edited_and_stays_a_default(gql, db):
+async def test_a_default_persona_can_be_edited_and_stays_a_default(gql: GraphQLClient, db: str) -> None:
     updated = (await gql.data(UPDATE_PERSONA, {"input": {"id": "default-local", "name": "My local"}}))["updatePersona"]
 
     assert (updated["name"], updated["isDefault"]) == ("My local", True)
@@ -258,7 +271,7 @@ async def test_a_default_persona_can_be_edited_and_stays_a_default(gql, db):
 # --- deletePersona -----------------------------------------------------------------------
 
 
-async def test_delete_persona_returns_its_id_and_removes_it(gql, db):
+async def test_delete_persona_returns_its_id_and_removes_it(gql: GraphQLClient, db: str) -> None:
     await a_persona("chef")
 
     data = await gql.data(DELETE_PERSONA, {"id": "chef"})
@@ -268,7 +281,7 @@ async def test_delete_persona_returns_its_id_and_removes_it(gql, db):
     assert await models.Persona.all().count() == 2
 
 
-async def test_deleting_a_persona_sets_persona_id_to_null_on_its_sessions(gql, db):
+async def test_deleting_a_persona_sets_persona_id_to_null_on_its_sessions(gql: GraphQLClient, db: str) -> None:
     await a_persona("chef")
     await a_session("cooking-1", "chef")
     await a_session("cooking-2", "chef")
@@ -287,7 +300,7 @@ async def test_deleting_a_persona_sets_persona_id_to_null_on_its_sessions(gql, d
     assert await models.Session.all().count() == 4
 
 
-async def test_a_session_of_a_deleted_persona_shows_no_persona(gql, db):
+async def test_a_session_of_a_deleted_persona_shows_no_persona(gql: GraphQLClient, db: str) -> None:
     await a_persona("chef")
     await a_session("cooking", "chef")
     await gql.data(DELETE_PERSONA, {"id": "chef"})
@@ -298,7 +311,7 @@ async def test_a_session_of_a_deleted_persona_shows_no_persona(gql, db):
 
 
 @pytest.mark.parametrize("default_id", ["default-cloud", "default-local"])
-async def test_a_default_persona_cannot_be_deleted(gql, db, default_id):
+async def test_a_default_persona_cannot_be_deleted(gql: GraphQLClient, db: str, default_id: str) -> None:
     await a_session("s1", default_id)
     before = await all_personas()
 
@@ -309,7 +322,7 @@ async def test_a_default_persona_cannot_be_deleted(gql, db, default_id):
     assert (await models.Session.get(id="s1")).persona_id == default_id
 
 
-async def test_delete_of_an_unknown_persona_is_not_found(gql, db):
+async def test_delete_of_an_unknown_persona_is_not_found(gql: GraphQLClient, db: str) -> None:
     error = await gql.error(DELETE_PERSONA, {"id": "missing"})
 
     assert error["extensions"]["code"] == "NOT_FOUND"

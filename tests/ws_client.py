@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin, Subprotocol
 
 PROTOCOL = "graphql-transport-ws"
 WAIT_SECONDS = 15
@@ -162,8 +163,8 @@ async def open_socket(
     """A WebSocket to the server's /graphql offering `graphql-transport-ws` (or `subprotocols`)."""
     connection = await connect(
         ws_url(http_url),
-        subprotocols=[*(subprotocols or [PROTOCOL])],  # type: ignore[list-item]
-        origin=origin,  # type: ignore[arg-type]
+        subprotocols=[Subprotocol(name) for name in subprotocols or [PROTOCOL]],
+        origin=None if origin is None else Origin(origin),
         additional_headers=headers,
         proxy=None,
         open_timeout=WAIT_SECONDS,

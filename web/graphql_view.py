@@ -212,9 +212,9 @@ class GraphQLView(GraphQL[Context, None]):
                 supplied = context.request.headers.get("authorization", "")
             if not bearer_token_matches(supplied, self.settings.api_token):
                 raise ConnectionRejectionError()
-        return UNSET
+        return UNSET  # type: ignore[no-any-return]  # strawberry declares UNSET as Any, not UnsetType
 
-    async def get_sub_response(self, request: Request) -> Response:
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         sub_response.media_type = negotiate_media_type(request.headers.get("accept", ""))
         return sub_response

@@ -9,7 +9,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from web.request_id import current_request_id
 
@@ -52,7 +52,7 @@ class TextFormatter(logging.Formatter):
         return f"{super().formatMessage(record)} {details}".rstrip()
 
 
-class _KalitoHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _KalitoHandler(logging.StreamHandler[TextIO]):
     """Marks the handler this module installed, so configuring again replaces nothing else."""
 
 

@@ -34,6 +34,7 @@ from starlette.responses import Response
 from tortoise import connections
 from tortoise.exceptions import ConfigurationError
 
+from models.tortoise_adapter import pool_usage
 from schema.observability import OperationRecord
 
 # Operation names are chosen by clients: past this many distinct ones, new names count as "other",
@@ -47,7 +48,7 @@ MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 
 # A `_created` twin of every counter and histogram series: twice the series, for a timestamp that
 # only OpenMetrics scrapers read. (A process-wide switch, as prometheus_client offers it.)
-disable_created_metrics()  # type: ignore[no-untyped-call]
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
 
 class OperationNames:
@@ -98,24 +99,15 @@ class LiveCollector(Collector):
 
 
 def database_pool() -> tuple[str, int, int, int] | None:
-    """(backend, open, idle, max) of the default connection, read from Tortoise's clients.
-
-    These are private attributes of Tortoise 1.1 (pinned below 1.2 in pyproject.toml); the tests
-    read this on both databases, so a Tortoise that moves them fails there, not in production.
-    """
+    """(backend, open, idle, max) of the default connection; None without one."""
     try:
         client = connections.get("default")
     except ConfigurationError:
         return None
-    if client.capabilities.dialect == "sqlite":
-        # One connection, serialised by a lock: "idle" when no query holds it.
-        is_open = int(getattr(client, "_connection", None) is not None)
-        return "sqlite", is_open, int(is_open and not client._lock.locked()), 1
-    pool = getattr(client, "_pool", None)
-    maximum = int(getattr(client, "pool_maxsize", 0))
-    if pool is None:  # asyncpg's pool is created at the first query
-        return "postgresql", 0, 0, maximum
-    return "postgresql", pool.get_size(), pool.get_idle_size(), pool.get_max_size()
+    usage = pool_usage(client)
+    if usage is None:
+        return None
+    return ("sqlite" if client.capabilities.dialect == "sqlite" else "postgresql", *usage)
 
 
 def multiprocess_directory() -> str | None:
@@ -183,6 +175,7 @@ class Metrics:
             events = generate_latest(self.events)
         else:
             every_worker = CollectorRegistry()
+            # prometheus_client leaves MultiProcessCollector's __init__ unannotated
             MultiProcessCollector(every_worker, path=directory)  # type: ignore[no-untyped-call]
             events = generate_latest(every_worker)
         return events + generate_latest(self.live)

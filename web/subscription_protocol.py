@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from graphql import GraphQLFormattedError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorMessage, SubscribeMessage
 
 from schema import Context
 
@@ -18,10 +19,10 @@ class SubscriptionProtocol(BaseGraphQLTransportWSHandler[Context, None]):
             and len(self.operations) >= cap
         ):
             # Strawberry refuses these too, but with an error that carries no extensions.code.
-            refusal = {
+            refusal: GraphQLFormattedError = {
                 "message": f"At most {cap} subscriptions per connection; complete one first",
                 "extensions": {"code": "BAD_REQUEST"},
             }
-            await self.send_message({"id": message["id"], "type": "error", "payload": [refusal]})
+            await self.send_message(ErrorMessage(id=message["id"], type="error", payload=[refusal]))
             return
         await super().handle_subscribe(message)
