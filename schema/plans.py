@@ -527,8 +527,11 @@ class CompiledOperations:
         (step,) = runner.plan.root.fields
         try:
             value = await runner.resolve(step, None)
+            # Completing the answer can fail only by a defect (a null for a non-null field, a value
+            # its type cannot serialize); the write is committed by then: reported as the
+            # resolver's own failure would be, an INTERNAL_SERVER_ERROR in the GraphQL answer.
+            (completed,) = await runner.completed(step, [value])
         except Exception as failure:
             error = GraphQLError(str(failure), nodes=step.nodes, path=[step.key], original_error=failure)
             return ExecutionResult(data=None if step.non_null else {step.key: None}, errors=[resolver_error(error)])
-        (completed,) = await runner.completed(step, [value])
         return ExecutionResult(data={step.key: completed}, errors=None)
