@@ -83,6 +83,10 @@ class Settings:
     max_directives: int = 50
     # A 100,000-character message, every character an escaped astral one, is ~1.2 MB of JSON.
     max_body_bytes: int = 2 * 1024 * 1024
+    # The whole body of a POST, from the first read: a client trickling it (a byte every few
+    # seconds) would hold a connection and a task for as long as it likes. 2 MiB in 30 s is
+    # 70 kB/s, a slow mobile link. 0 = no limit.
+    body_read_timeout_seconds: float = 30.0
     operation_timeout_seconds: float = 30.0  # queries only; 0 = no limit
     batch_max_operations: int = 0  # 0 = a JSON array body (a batch) is refused
     log_format: str = "json"  # json | text, for the kalito.* loggers
@@ -118,6 +122,7 @@ class Settings:
             max_tokens=_int(env, "KALITO_MAX_TOKENS", cls.max_tokens, minimum=1),
             max_directives=_int(env, "KALITO_MAX_DIRECTIVES", cls.max_directives),
             max_body_bytes=_int(env, "KALITO_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1),
+            body_read_timeout_seconds=_seconds(env, "KALITO_BODY_READ_TIMEOUT_SECONDS", cls.body_read_timeout_seconds),
             operation_timeout_seconds=_seconds(env, "KALITO_OPERATION_TIMEOUT_SECONDS", cls.operation_timeout_seconds),
             batch_max_operations=_int(env, "KALITO_BATCH_MAX_OPERATIONS", cls.batch_max_operations),
             log_format=_choice(env, "KALITO_LOG_FORMAT", cls.log_format, LOG_FORMATS),

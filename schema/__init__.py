@@ -21,6 +21,7 @@ from schema.observability import OperationObserver, OperationRecord, OperationRe
 from schema.plans import CompiledOperations
 from schema.queries import Query
 from schema.scalars import DateTime
+from schema.strawberry_adapter import argument_conversion, graphql_schema
 from schema.subscriptions import Subscription
 
 # Bounded: a client sending ever-new documents must not grow the server's memory.
@@ -71,8 +72,8 @@ def build_schema(
     )
     if compiled_operations:
         schema.compiled = CompiledOperations(
-            schema._schema,
-            schema.schema_converter,
+            graphql_schema(schema),
+            argument_conversion(schema),
             report=report,
             deadlines=deadlines,
             maxsize=DOCUMENT_CACHE_SIZE,

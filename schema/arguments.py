@@ -20,7 +20,6 @@ from typing import Any
 
 from strawberry.relay.types import GlobalID
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types.arguments import _is_leaf_type, _is_optional_leaf_type
 from strawberry.types.base import (
     StrawberryList,
     StrawberryMaybe,
@@ -32,6 +31,8 @@ from strawberry.types.enum import has_enum_definition
 from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
 from strawberry.types.unset import UNSET
+
+from schema.strawberry_adapter import is_leaf_type, is_optional_leaf_type
 
 Converter = Callable[[Any], Any]
 Registry = Mapping[object, Any]
@@ -70,7 +71,7 @@ def converter(type_: StrawberryType | type, registry: Registry, config: Strawber
         return converter(type_.resolve_type(), registry, config)
     if isinstance(type_, StrawberryList):
         item = type_.of_type
-        if _is_leaf_type(item, registry, skip_classes=(GlobalID,)) or _is_optional_leaf_type(
+        if is_leaf_type(item, registry, skip_classes=(GlobalID,)) or is_optional_leaf_type(
             item, registry, skip_classes=(GlobalID,)
         ):
             # copied: graphql-core hands every request that omits the value the same default list
@@ -79,7 +80,7 @@ def converter(type_: StrawberryType | type, registry: Registry, config: Strawber
         return _unless_absent(lambda values: [convert_item(value) for value in values])
     if type_ is GlobalID:
         raise Unconvertible("GlobalID")
-    if _is_leaf_type(type_, registry) or has_enum_definition(type_):
+    if is_leaf_type(type_, registry) or has_enum_definition(type_):
         return _unless_absent(_identity)  # graphql-core has already parsed scalars and enums
     if has_object_definition(type_):
         return _unless_absent(_input_object(type_, registry, config))

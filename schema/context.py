@@ -1,7 +1,10 @@
 """The per-request context: settings, the HTTP request, and the request's DataLoaders.
 
 Nested fields (a session's persona, message count and messages) load through these, so a
-page of sessions costs one query per kind of field, not one per session.
+page of sessions costs one query per kind of field, not one per session. A field that loads
+in batches says so in its own metadata (`strawberry.field(metadata=PERSONAS.metadata)`):
+its resolver loads through the request's loader of that batch, and the compiled plans
+(schema/plans.py) read the same metadata to load the field once for a whole level.
 """
 
 from __future__ import annotations
@@ -9,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections import defaultdict
-from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -52,6 +55,33 @@ async def load_message_counts(session_ids: Sequence[str]) -> list[int]:
     return await models.Message.counts_for_sessions(session_ids)
 
 
+@dataclass(frozen=True)
+class Batch(Generic[K, T]):
+    """How a field loads in batches: by which attribute of its object (None there: the field is
+    null, nothing to load), with which batch function (one DataLoader per function and request)."""
+
+    key: str
+    load: Callable[[Sequence[K]], Awaitable[list[T]]]
+
+    @property
+    def metadata(self) -> dict[str, Batch[K, T]]:
+        """The strawberry field metadata that marks a field as loaded by this batch."""
+        return {BATCH: self}
+
+
+BATCH = "kalito.batch"  # the key of a Batch in a strawberry field's metadata
+
+
+def batch_of(metadata: Mapping[str, Any]) -> Batch[Any, Any] | None:
+    """The Batch a field's metadata names, or None for a field resolved one object at a time."""
+    batch = metadata.get(BATCH)
+    return batch if isinstance(batch, Batch) else None
+
+
+PERSONAS: Batch[str, Persona | None] = Batch("persona_id", load_personas)
+MESSAGE_COUNTS: Batch[str, int] = Batch("id", load_message_counts)
+
+
 async def _load_message_pages(
     keys: Sequence[MessagePageKey],
 ) -> list[models.Page[models.MessageRow] | BaseException]:
@@ -80,16 +110,25 @@ class Context:
     # A WebSocket connection lives for hours and runs every event of its subscriptions with this
     # one context: its loaders batch but must not cache, or later events would read stale rows.
     cache_loads: bool = True
-
     # One set of loaders per request: batched within it, never a cache shared between users.
     # Made when first used: most requests (a compiled plan's) need none.
-    @functools.cached_property
-    def personas(self) -> SharedLoader[str, Persona | None]:
-        return SharedLoader(load_fn=load_personas, cache=self.cache_loads)
+    loaders: dict[Callable[..., Any], SharedLoader[Any, Any]] = field(default_factory=dict, repr=False)
 
-    @functools.cached_property
+    def loader(self, batch: Batch[K, T]) -> SharedLoader[K, T]:
+        """The request's loader of this batch function (fields that share one share its cache)."""
+        loader = self.loaders.get(batch.load)
+        if loader is None:
+            loader = self.loaders[batch.load] = SharedLoader(load_fn=batch.load, cache=self.cache_loads)
+        return loader
+
+    async def load_batched(self, batch: Batch[K, T], source: object) -> T | None:
+        """A batched field's value for `source`: null when its key is, else loaded in the batch."""
+        key = getattr(source, batch.key)
+        return None if key is None else await self.loader(batch).load(key)
+
+    @property
     def message_counts(self) -> SharedLoader[str, int]:
-        return SharedLoader(load_fn=load_message_counts, cache=self.cache_loads)
+        return self.loader(MESSAGE_COUNTS)
 
     @functools.cached_property
     def message_pages(self) -> SharedLoader[MessagePageKey, models.Page[models.MessageRow]]:

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import ParserCache, SchemaExtension
 
+from schema.strawberry_adapter import provided_operation_name
+
 
 class DocumentCache(ParserCache):
     """ParserCache, except that a document which does not parse is left to Strawberry.
@@ -35,7 +37,7 @@ class OperationNameRequired(SchemaExtension):
             node for node in (document.definitions if document else ()) if isinstance(node, OperationDefinitionNode)
         ]
         # strawberry's public `operation_name` falls back to the first operation's name
-        if len(operations) > 1 and context._provided_operation_name is None:
+        if len(operations) > 1 and provided_operation_name(context) is None:
             context.result = ExecutionResult(
                 data=None,
                 errors=[

@@ -29,6 +29,7 @@ from strawberry.extensions import MaxTokensLimiter, SchemaExtension, ValidationC
 from strawberry.types.graphql import OperationType
 
 from schema.deadlines import Deadlines
+from schema.strawberry_adapter import graphql_schema
 from settings import Settings
 
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -317,7 +318,7 @@ class DocumentLimits(ValidationCache):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         assert context.graphql_document is not None
-        refusal = self.refusal(context.graphql_document, context.schema._schema)
+        refusal = self.refusal(context.graphql_document, graphql_schema(context.schema))
         if refusal is None:
             yield from super().on_validate()
             return

@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,20 +62,19 @@ from graphql import (
     VariableNode,
     parse,
 )
-from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry import ID
-from strawberry.schema.schema_converter import GraphQLCoreConverter, get_arguments
 from strawberry.types import ExecutionResult
 from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 
-from schema import arguments
-from schema.context import Context, load_message_counts, load_personas
+from schema import arguments, strawberry_adapter
+from schema.context import Batch, Context, batch_of
 from schema.deadlines import Deadlines
 from schema.errors import resolver_error
 from schema.limits import operation_timeout_error
 from schema.observability import OperationRecord, OperationReporter, error_codes
+from schema.strawberry_adapter import ArgumentConversion, VariableValues
 
 # Leaves whose Python values are already what JSON carries.
 _PLAIN_SCALARS = frozenset({"String", "ID", "Boolean"})
@@ -85,13 +84,6 @@ _BUILT_IN_SCALARS = {
     scalar.name: scalar for scalar in (GraphQLID, GraphQLString, GraphQLInt, GraphQLFloat, GraphQLBoolean)
 }
 _BUILT_IN_PYTHON_TYPES = (str, int, float, bool, ID)
-
-# Nested fields that load in batches: the key each object loads by (None: null, nothing to
-# load), and the batch function its DataLoader in schema/context.py uses.
-BATCHED_FIELDS: dict[tuple[str, str], tuple[Callable[[Any], Any], Callable[[Sequence[Any]], Awaitable[list[Any]]]]] = {
-    ("Session", "persona"): (lambda session: session.persona_id, load_personas),
-    ("Session", "messageCount"): (lambda session: session.id, load_message_counts),
-}
 
 
 class Unsupported(Exception):
@@ -139,7 +131,7 @@ class FieldStep:
     leaf: Callable[[Any], Any] | None  # serializes a leaf; None for an object
     selection: Selection | None  # for an object or a list of objects
     constant: str | None = None  # __typename
-    batched: tuple[Callable[[Any], Any], Callable[[Sequence[Any]], Awaitable[list[Any]]]] | None = None
+    batched: Batch[Any, Any] | None = None  # from the field's metadata (schema/context.py)
     # The attribute a scalar is read from, for a leaf that needs no resolver (set by Selection).
     attribute: str | None = None
     # For a resolver whose every argument is a non-null scalar variable: (parameter, variable).
@@ -165,14 +157,15 @@ class Plan:
     root: Selection
     # Each variable's scalar, when every one is a non-null built-in scalar without a default.
     scalar_variables: tuple[tuple[str, GraphQLScalarType], ...] | None
+    # Their signatures, for the VariableValues graphql-core's argument coercion reads.
+    signatures: tuple[Any, ...] = ()
 
-    def coerce(self, schema: GraphQLSchema, variables: dict[str, Any]) -> dict[str, Any] | None:
+    def coerce(self, schema: GraphQLSchema, variables: dict[str, Any]) -> VariableValues | None:
         """The variables as graphql-core coerces them, or None when they are invalid (strawberry
         words the errors). For scalars alone this is what graphql-core does, minus its walk of
         the definitions' types: parse_value each one, refuse null and Undefined."""
         if self.scalar_variables is None:
-            coerced = get_variable_values(schema, self.operation.variable_definitions or (), variables)
-            return None if isinstance(coerced, list) else coerced
+            return strawberry_adapter.coerce_variables(schema, self.operation.variable_definitions or (), variables)
         scalars: dict[str, Any] = {}
         for name, scalar in self.scalar_variables:
             value = variables.get(name)
@@ -185,7 +178,7 @@ class Plan:
             if value is Undefined:
                 return None
             scalars[name] = value
-        return scalars
+        return strawberry_adapter.scalar_variable_values(self.signatures, variables, scalars)
 
 
 def built_in_scalars(
@@ -210,14 +203,14 @@ class Compiler:
     def __init__(
         self,
         schema: GraphQLSchema,
-        converter: GraphQLCoreConverter,
+        conversion: ArgumentConversion,
         document: DocumentNode,
         scalar_variables: tuple[tuple[str, GraphQLScalarType], ...] | None,
         *,
         mutation: bool,
     ) -> None:
         self.schema = schema
-        self.converter = converter
+        self.conversion = conversion
         self.scalar_variables = dict(scalar_variables or ())
         # Below a mutation's root field, only what cannot fail once the write is committed: a
         # resolver there (messages(first: 0) on the session made) errs in a field of its own,
@@ -268,12 +261,12 @@ class Compiler:
         if name.startswith("__"):
             raise Unsupported("introspection")
         definition = parent.fields[name]
-        strawberry_field = definition.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        strawberry_field = strawberry_adapter.strawberry_field(definition)
         output: GraphQLOutputType = definition.type
         non_null = isinstance(output, GraphQLNonNull)
         output = output.of_type if isinstance(output, GraphQLNonNull) else output
         list_of = isinstance(output, GraphQLList)
-        if list_of:
+        if isinstance(output, GraphQLList):
             item = output.of_type
             if not isinstance(item, GraphQLNonNull):
                 raise Unsupported("a list of nullable items")
@@ -292,7 +285,7 @@ class Compiler:
             if nodes[0].arguments:
                 raise Unsupported("arguments on a field without a resolver")
             return step
-        step.batched = BATCHED_FIELDS.get((parent.name, name))
+        step.batched = batch_of(strawberry_field.metadata)
         if step.batched is None and in_list:
             raise Unsupported(f"{parent.name}.{name} resolved per object")
         below_root = parent not in (self.schema.query_type, self.schema.mutation_type)
@@ -302,7 +295,7 @@ class Compiler:
         if step.direct_arguments is None and not strawberry_field.extensions:
             with contextlib.suppress(arguments.Unconvertible):
                 step.converters = arguments.field_converters(
-                    strawberry_field, self.converter.scalar_registry, self.converter.config
+                    strawberry_field, self.conversion.registry, self.conversion.config
                 )
         return step
 
@@ -313,22 +306,14 @@ class Compiler:
         resolver unchanged: each given, as a non-null variable of a built-in scalar, to a
         parameter of a plain Python type, with no field extension to reshape them, and a
         resolver that asks for `self` and nothing else besides. None: convert as strawberry does."""
-        resolver = strawberry_field.base_resolver
-        assert resolver is not None
-        if (
-            strawberry_field.extensions
-            or resolver.self_parameter is None
-            or resolver.info_parameter
-            or resolver.parent_parameter
-            or resolver.root_parameter
-        ):
+        if not strawberry_adapter.asks_for_self_only(strawberry_field):
             return None
         given = {argument.name.value: argument.value for argument in node.arguments or ()}
         if given.keys() != definition.args.keys():
             return None  # a default applies: strawberry's conversion knows how
         parameters = []
         for name, value in given.items():
-            argument = definition.args[name].extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
+            argument = strawberry_adapter.strawberry_argument(definition.args[name])
             python_type = argument.type.of_type if type(argument.type) is StrawberryOptional else argument.type
             if (
                 not isinstance(value, VariableNode)
@@ -345,7 +330,7 @@ def _identity(value: Any) -> Any:
 
 
 def compile_plan(
-    schema: GraphQLSchema, converter: GraphQLCoreConverter, document: DocumentNode, operation_name: str | None
+    schema: GraphQLSchema, conversion: ArgumentConversion, document: DocumentNode, operation_name: str | None
 ) -> Plan:
     operations = [node for node in document.definitions if isinstance(node, OperationDefinitionNode)]
     if operation_name is not None:
@@ -364,13 +349,14 @@ def compile_plan(
         raise Unsupported("a subscription")
     scalar_variables = built_in_scalars(operation.variable_definitions or ())
     compiler = Compiler(
-        schema, converter, document, scalar_variables, mutation=operation_type is OperationType.MUTATION
+        schema, conversion, document, scalar_variables, mutation=operation_type is OperationType.MUTATION
     )
     root = compiler.selection(root_type, [operation.selection_set], in_list=False)
     if operation_type is OperationType.MUTATION and len(root.fields) != 1:
         raise Unsupported("several mutations, each its own transaction")
     name = operation.name.value if operation.name else None
-    return Plan(operation, operation_type, operation_name or name, root, scalar_variables)
+    signatures = strawberry_adapter.scalar_signatures(schema, operation.variable_definitions or ())
+    return Plan(operation, operation_type, operation_name or name, root, scalar_variables, signatures)
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -379,49 +365,31 @@ def compile_plan(
 class Runner:
     """Runs one plan for one request."""
 
-    def __init__(self, plan: Plan, variables: Any, context: Context, converter: GraphQLCoreConverter) -> None:
+    def __init__(self, plan: Plan, variables: VariableValues, context: Context, conversion: ArgumentConversion) -> None:
         self.plan = plan
         self.variables = variables
         self.info = PlanInfo(context)
-        self.converter = converter
+        self.conversion = conversion
 
     async def resolve(self, step: FieldStep, source: Any) -> Any:
         assert step.strawberry_field is not None and step.definition is not None
         if step.direct_arguments is not None:
             args: list[Any] = [source]  # the resolver's `self`, which strawberry passes too
-            kwargs = {parameter: self.variables[variable] for parameter, variable in step.direct_arguments}
-        elif step.converters is not None:
-            args, kwargs = self.call_arguments(
-                step.strawberry_field,
-                source,
-                arguments.convert(step.converters, get_argument_values(step.definition, step.nodes[0], self.variables)),
-            )
+            coerced = self.variables.coerced
+            kwargs = {parameter: coerced[variable] for parameter, variable in step.direct_arguments}
         else:
-            raw_arguments = get_argument_values(step.definition, step.nodes[0], self.variables)
-            args, kwargs = get_arguments(
-                field=step.strawberry_field,
-                source=source,
-                info=self.info,  # type: ignore[arg-type]  # the resolvers read info.context only
-                kwargs=raw_arguments,
-                config=self.converter.config,
-                scalar_registry=self.converter.scalar_registry,
-            )
+            raw = strawberry_adapter.argument_values(step.definition, step.nodes[0], self.variables)
+            if step.converters is not None:
+                args, kwargs = strawberry_adapter.resolver_call(
+                    step.strawberry_field, source, self.info, arguments.convert(step.converters, raw)
+                )
+            else:
+                args, kwargs = strawberry_adapter.strawberry_arguments(
+                    step.strawberry_field, source, self.info, raw, self.conversion
+                )
+        # the resolvers read info.context only
         result = step.strawberry_field.get_result(source, info=self.info, args=args, kwargs=kwargs)  # type: ignore[arg-type]
         return await result if asyncio.iscoroutine(result) else result
-
-    def call_arguments(
-        self, field: StrawberryField, source: Any, kwargs: dict[str, Any]
-    ) -> tuple[list[Any], dict[str, Any]]:
-        """The resolver's arguments around its converted ones, as strawberry's get_arguments adds them."""
-        resolver = field.base_resolver
-        assert resolver is not None
-        args = [source] if resolver.self_parameter else []
-        for parameter in (resolver.parent_parameter, resolver.root_parameter):
-            if parameter:
-                kwargs[parameter.name] = source
-        if resolver.info_parameter:
-            kwargs[resolver.info_parameter.name] = self.info
-        return args, kwargs
 
     async def complete(self, selection: Selection, objects: list[Any]) -> list[dict[str, Any]]:
         """The response objects of `objects`, all of one type. A row at a time for the fields
@@ -455,10 +423,9 @@ class Runner:
 
     async def load_batch(self, step: FieldStep, objects: list[Any]) -> list[Any]:
         assert step.batched is not None
-        key_of, load = step.batched
-        keys = [key_of(source) for source in objects]
+        keys = [getattr(source, step.batched.key) for source in objects]
         wanted = list(dict.fromkeys(key for key in keys if key is not None))
-        loaded = dict(zip(wanted, await load(wanted), strict=True)) if wanted else {}
+        loaded = dict(zip(wanted, await step.batched.load(wanted), strict=True)) if wanted else {}
         return [None if key is None else loaded[key] for key in keys]
 
     async def completed(self, step: FieldStep, values: list[Any]) -> list[Any]:
@@ -486,14 +453,14 @@ class CompiledOperations:
     def __init__(
         self,
         schema: GraphQLSchema,
-        converter: GraphQLCoreConverter,
+        conversion: ArgumentConversion,
         *,
         report: OperationReporter | None,
         deadlines: Deadlines | None,
         maxsize: int,
     ) -> None:
         self.schema = schema
-        self.converter = converter
+        self.conversion = conversion
         self.report = report
         self.deadlines = deadlines
         self.maxsize = maxsize
@@ -514,7 +481,7 @@ class CompiledOperations:
         if key in self.plans:
             return
         try:
-            plan: Plan | None = compile_plan(self.schema, self.converter, parse(query), operation_name)
+            plan: Plan | None = compile_plan(self.schema, self.conversion, parse(query), operation_name)
         except Unsupported:
             plan = None
         self.plans[key] = plan
@@ -528,7 +495,7 @@ class CompiledOperations:
         coerced = plan.coerce(self.schema, variables or {})
         if coerced is None:
             return None  # strawberry words the variable errors
-        runner = Runner(plan, coerced, context, self.converter)
+        runner = Runner(plan, coerced, context, self.conversion)
         if plan.operation_type is OperationType.QUERY:
             result = await self.run_query(runner)
         else:
@@ -560,8 +527,11 @@ class CompiledOperations:
         (step,) = runner.plan.root.fields
         try:
             value = await runner.resolve(step, None)
+            # Completing the answer can fail only by a defect (a null for a non-null field, a value
+            # its type cannot serialize); the write is committed by then: reported as the
+            # resolver's own failure would be, an INTERNAL_SERVER_ERROR in the GraphQL answer.
+            (completed,) = await runner.completed(step, [value])
         except Exception as failure:
             error = GraphQLError(str(failure), nodes=step.nodes, path=[step.key], original_error=failure)
             return ExecutionResult(data=None if step.non_null else {step.key: None}, errors=[resolver_error(error)])
-        (completed,) = await runner.completed(step, [value])
         return ExecutionResult(data={step.key: completed}, errors=None)

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 import models
-from schema.context import Context
+from schema.context import MESSAGE_COUNTS, PERSONAS, Context
 
 NodeT = TypeVar("NodeT")
 
@@ -124,15 +124,15 @@ class Session:
         description="Last activity; pass it back as expectedUpdatedAt for a safe update."
     )
 
-    @strawberry.field(description="The session's persona, or null when it has none.")
+    @strawberry.field(description="The session's persona, or null when it has none.", metadata=PERSONAS.metadata)
     async def persona(self, info: Info[Context, None]) -> Persona | None:
-        if self.persona_id is None:
-            return None
-        return await info.context.personas.load(self.persona_id)
+        return await info.context.load_batched(PERSONAS, self)
 
-    @strawberry.field(description="How many messages the session has.")
+    @strawberry.field(description="How many messages the session has.", metadata=MESSAGE_COUNTS.metadata)
     async def message_count(self, info: Info[Context, None]) -> int:
-        return await info.context.message_counts.load(self.id)
+        count = await info.context.load_batched(MESSAGE_COUNTS, self)
+        assert count is not None  # a session's id is never null
+        return count
 
     @strawberry.field(
         description="The session's messages, oldest first: first/after from the start, last/before from "

@@ -62,6 +62,7 @@ def test_the_token_is_not_shown_in_logs() -> None:
         {"KALITO_OPERATION_TIMEOUT_SECONDS": "-1"},
         {"KALITO_OPERATION_TIMEOUT_SECONDS": "nan"},
         {"KALITO_OPERATION_TIMEOUT_SECONDS": "soon"},
+        {"KALITO_BODY_READ_TIMEOUT_SECONDS": "-0.5"},
         {"KALITO_BATCH_MAX_OPERATIONS": "-2"},
     ],
 )
@@ -80,8 +81,9 @@ def test_the_request_limits_have_generous_defaults_and_are_read() -> None:
         defaults.max_directives,
         defaults.max_body_bytes,
         defaults.operation_timeout_seconds,
+        defaults.body_read_timeout_seconds,
         defaults.batch_max_operations,
-    ) == (10, 30, 300, 15_000, 50, 2 * 1024 * 1024, 30.0, 0)
+    ) == (10, 30, 300, 15_000, 50, 2 * 1024 * 1024, 30.0, 30.0, 0)
     settings = Settings.from_env(
         {
             "KALITO_MAX_QUERY_DEPTH": "7",
@@ -91,6 +93,7 @@ def test_the_request_limits_have_generous_defaults_and_are_read() -> None:
             "KALITO_MAX_DIRECTIVES": "5",
             "KALITO_MAX_BODY_BYTES": "4096",
             "KALITO_OPERATION_TIMEOUT_SECONDS": "2.5",
+            "KALITO_BODY_READ_TIMEOUT_SECONDS": "0",
             "KALITO_BATCH_MAX_OPERATIONS": "10",
         }
     )
@@ -102,5 +105,6 @@ def test_the_request_limits_have_generous_defaults_and_are_read() -> None:
         settings.max_directives,
         settings.max_body_bytes,
         settings.operation_timeout_seconds,
+        settings.body_read_timeout_seconds,
         settings.batch_max_operations,
-    ) == (7, 0, 40, 2000, 5, 4096, 2.5, 10)
+    ) == (7, 0, 40, 2000, 5, 4096, 2.5, 0.0, 10)

@@ -28,7 +28,8 @@ from models.tortoise_adapter import (
     init_creating_database,
     pool_usage,
 )
-from tests.databases import ON_POSTGRES, drop_postgres_database, postgres_url_for
+from support.databases import drop_postgres_database, postgres_url_for
+from tests.databases import ON_POSTGRES
 
 ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

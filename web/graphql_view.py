@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -33,10 +33,12 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from broadcast import Broker
 from schema import Context, KalitoSchema
+from schema.deadlines import Deadlines
 from settings import Settings
 from web.asgi import header, read_body, replaying, send_response
 from web.auth import bearer_token_matches
 from web.graphiql import graphiql_page
+from web.operation_log import write_disconnect
 from web.subscription_protocol import SubscriptionProtocol
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -72,22 +74,28 @@ def encode_json(data: object) -> bytes:
 # orjson reads an integer beyond 64 bits as the nearest float: -9223372036854775809 would become
 # -9223372036854775808.0, and an ID variable "-9223372036854775808". Python's json keeps it exact.
 LOSSY_FLOAT = float(2**63)
+# Deeper than any variable of this schema (an input object's list of IDs is 2 levels), and far
+# from the interpreter's recursion limit: graphql-core recurses along a value when it coerces it
+# and when it words its error (printing the value compares it with itself, level by level).
+MAX_PLANNED_NESTING = 32
 
 
-def holds_lossy_number(value: object) -> bool:
-    """Whether orjson may have rounded a number in this parsed value: any float this large.
-    A float the client really wrote that large reads the same through Python's json."""
-    pending = [value]
+def reads_as_strawberry_would(variables: object) -> bool:
+    """Whether the planned path reads these parsed variables as strawberry's path does: no number
+    that orjson may have rounded (any float this large: one the client really wrote that large
+    reads the same through Python's json), and no nesting deeper than MAX_PLANNED_NESTING, which
+    strawberry answers itself (its JSON parser refuses what is nested too deeply: `400`)."""
+    pending = [(variables, 0)]
     while pending:  # a loop, not recursion: orjson accepts 1,024 levels, Python recurses 1,000
-        item = pending.pop()
+        item, depth = pending.pop()
         if isinstance(item, float):
             if not -LOSSY_FLOAT < item < LOSSY_FLOAT:
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
+                return False
+        elif isinstance(item, (dict, list)):
+            if depth == MAX_PLANNED_NESTING:
+                return False
+            pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return True
 
 
 def is_exactly_json(scope: Scope) -> bool:
@@ -122,13 +130,18 @@ class GraphQLView(GraphQL[Context, None]):
         self.settings = settings
         self.broker = broker
         self.max_subscriptions_per_connection = settings.ws_max_subscriptions
+        # One timer for every body being read, as for the operation time limit (schema/deadlines.py).
+        seconds = settings.body_read_timeout_seconds
+        self.body_deadlines = Deadlines(seconds) if seconds else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        if self.schema.compiled is not None and scope["method"] == "POST" and is_exactly_json(scope):
-            body = await read_body(receive)
+        if scope["method"] == "POST":
+            body = await self.read_body(scope, receive, send)
+            if body is None:
+                return  # the client went away, or was answered that its body came too slowly
             if await self.answer_planned(scope, body, send):
                 return
             receive = replaying(body, receive)  # strawberry reads the same body
@@ -141,12 +154,37 @@ class GraphQLView(GraphQL[Context, None]):
             response = self.refusal_response(request, refusal)
         await response(scope, receive, send)
 
+    async def read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        """A POST's whole body, read once for either path, within KALITO_BODY_READ_TIMEOUT_SECONDS
+        of asking. None when there is nothing to answer: the client disconnected before sending it
+        all (an ordinary event: one line in the log), or it came too slowly (answered `408`)."""
+        try:
+            if self.body_deadlines is None:
+                return await read_body(receive)
+            async with self.body_deadlines.limit():
+                return await read_body(receive)
+        except ClientDisconnect:
+            write_disconnect(scope)
+            return None
+        except TimeoutError:
+            assert self.body_deadlines is not None
+            refusal = RequestRefused(
+                408,
+                f"The request body did not arrive within {self.body_deadlines.seconds:g} seconds",
+                "REQUEST_TIMEOUT",
+                # the rest of the body is unread: the connection cannot carry another request
+                headers={"Connection": "close"},
+            )
+            await self.refusal_response(Request(scope), refusal)(scope, receive, send)
+            return None
+
     async def answer_planned(self, scope: Scope, body: bytes, send: Send) -> bool:
         """Answers a JSON POST of a document planned before (schema/plans.py) without strawberry's
         request handling; False, having sent nothing, for anything else: strawberry then does
         all its checks."""
         compiled = self.schema.compiled
-        assert compiled is not None
+        if compiled is None or not is_exactly_json(scope):
+            return False
         try:
             request = orjson.loads(body)  # strict UTF-8, no lone surrogates
         except orjson.JSONDecodeError:
@@ -159,7 +197,7 @@ class GraphQLView(GraphQL[Context, None]):
             and isinstance(name, (str, type(None)))
             and isinstance(variables, (dict, type(None)))
             and isinstance(request.get("extensions"), (dict, type(None)))
-        ) or holds_lossy_number(variables):
+        ) or not reads_as_strawberry_would(variables):
             return False
         plan = compiled.plan_for(query, name)
         if plan is None:

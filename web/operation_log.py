@@ -66,6 +66,21 @@ def write_refusal(scope: Scope, status: int) -> None:
     )
 
 
+def write_disconnect(scope: Scope) -> None:
+    """A client that went away before its request body arrived whole: nothing to answer."""
+    logger.info(
+        "%s %s: the client disconnected before its body arrived",
+        scope.get("method"),
+        scope.get("path"),
+        extra={
+            "request_id": current_request_id(),
+            "operation": None,
+            "outcome": "disconnected",
+            "method": scope.get("method"),
+        },
+    )
+
+
 class OperationLog:
     """Pure ASGI middleware holding back the lines of an HTTP request until its status is known."""
 
