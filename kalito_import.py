@@ -170,8 +170,8 @@ def _session_row(row: sqlite3.Row, report: ImportReport, personas: set[str]) -> 
 
 async def _import_sessions(source: sqlite3.Connection, report: ImportReport) -> set[str]:
     """Import the sessions; answer the ids of every session the target now has."""
-    personas = set(await models.Persona.all().values_list("id", flat=True))
-    present = set(await models.Session.all().values_list("id", flat=True))
+    personas = {row["id"] for row in await models.Persona.all().values("id")}
+    present = {row["id"] for row in await models.Session.all().values("id")}
     batch: list[models.Session] = []
     for row in source.execute("SELECT * FROM sessions ORDER BY created_at, id"):
         if str(row["id"]) in present:

@@ -172,7 +172,7 @@ class Session(Model):
         name: str | None = None,
         model: str | None = None,
         persona_id: str | None = None,
-        saved: bool = False,
+        saved: bool | None = False,  # null is refused by COLUMN_RULES, naming the field
     ) -> Session:
         session_id = rules.check_id_or_new("id", session_id)
         columns = await _checked_columns({"model": model, "persona_id": persona_id, "saved": saved})
@@ -291,7 +291,7 @@ class Session(Model):
         """Delete those that exist, in one transaction; answer their ids in the order given."""
         wanted = [rules.check_id("ids", session_id) for session_id in dict.fromkeys(session_ids)]
         async with events.write_transaction():
-            existing = set(await cls.filter(id__in=wanted).values_list("id", flat=True))
+            existing = {row["id"] for row in await cls.filter(id__in=wanted).values("id")}
             await cls.filter(id__in=existing).delete()
             deleted = [session_id for session_id in wanted if session_id in existing]
             for session_id in deleted:

@@ -41,7 +41,8 @@ async def fetch(sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
     of (about 15 µs a request under load)."""
     client = connections.get("default")
     if isinstance(client, ImmediateSqliteClient):
-        return await client.read(sql, params)
+        rows: Sequence[Sequence[Any]] = await client.read(sql, params)
+        return rows
     if client.capabilities.dialect != "sqlite":
         _, rows = await client.execute_query(_for_postgres(sql), list(params))
         return rows

@@ -92,7 +92,9 @@ async def _load_message_pages(
     results: dict[MessagePageKey, models.Page[models.MessageRow] | BaseException] = {}
     for request, session_ids in sessions_by_request.items():
         try:
-            pages = await models.Message.pages_for_sessions(session_ids, request)
+            pages: list[models.Page[models.MessageRow] | BaseException] = list(
+                await models.Message.pages_for_sessions(session_ids, request)
+            )
         except models.InvalidInput as refusal:  # bad page arguments fail their own fields only
             pages = [refusal] * len(session_ids)
         results.update(zip(((session_id, request) for session_id in session_ids), pages, strict=True))

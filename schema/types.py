@@ -43,7 +43,10 @@ class Persona:
         )
 
 
-MessageRole = strawberry.enum(models.MessageRole, description="Who wrote a message.")
+# strawberry.enum gives the models' enums their GraphQL description in place; the names below are
+# the models' classes themselves, which mypy takes as types (not strawberry.enum's return value).
+strawberry.enum(models.MessageRole, description="Who wrote a message.")
+MessageRole = models.MessageRole
 
 
 @strawberry.type(description="One message of a conversation.")
@@ -57,7 +60,7 @@ class Message:
     created_at: datetime
 
     @classmethod
-    def from_model(cls, row: models.Message) -> Message:
+    def from_model(cls, row: models.Message | models.MessageRow) -> Message:
         return cls(
             id=strawberry.ID(str(row.id)),
             session_id=strawberry.ID(row.session_id),
@@ -103,7 +106,7 @@ class MessageConnection:
         return await info.context.message_counts.load(self._session_id)
 
     @classmethod
-    def from_page(cls, session_id: str, page: models.Page[models.Message]) -> MessageConnection:
+    def from_page(cls, session_id: str, page: models.Page[models.MessageRow]) -> MessageConnection:
         edges = [
             Edge(cursor=cursor, node=Message.from_model(row))
             for row, cursor in zip(page.rows, page.cursors, strict=True)
@@ -150,7 +153,7 @@ class Session:
         return MessageConnection.from_page(self.id, await info.context.message_pages.load((self.id, request)))
 
     @classmethod
-    def from_model(cls, row: models.Session) -> Session:
+    def from_model(cls, row: models.Session | models.SessionRow) -> Session:
         return cls(
             id=strawberry.ID(row.id),
             name=row.name,
@@ -167,14 +170,14 @@ class Session:
 class SessionConnection:
     edges: list[Edge[Session]]
     page_info: PageInfo
-    _page: strawberry.Private[models.Page[models.Session]]
+    _page: strawberry.Private[models.Page[models.SessionRow]]
 
     @strawberry.field(description="How many sessions the whole filtered list holds.")
     async def total_count(self) -> int:
         return await self._page.count_all()
 
     @classmethod
-    def from_page(cls, page: models.Page[models.Session]) -> SessionConnection:
+    def from_page(cls, page: models.Page[models.SessionRow]) -> SessionConnection:
         edges = [
             Edge(cursor=cursor, node=Session.from_model(row))
             for row, cursor in zip(page.rows, page.cursors, strict=True)
@@ -182,10 +185,12 @@ class SessionConnection:
         return cls(edges=edges, page_info=PageInfo.from_page(page), _page=page)
 
 
-SessionOrder = strawberry.enum(models.SessionOrder, description="The order of a sessions list.")
+strawberry.enum(models.SessionOrder, description="The order of a sessions list.")
+SessionOrder = models.SessionOrder
 
 
-SessionEventKind = strawberry.enum(models.SessionEventKind, description="What a write did to a session.")
+strawberry.enum(models.SessionEventKind, description="What a write did to a session.")
+SessionEventKind = models.SessionEventKind
 
 
 @strawberry.type(description="A committed change to a session, as subscribers receive it.")

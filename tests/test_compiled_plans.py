@@ -136,7 +136,11 @@ async def send(http: httpx.AsyncClient, request: GraphQLRequest) -> Answer:
 
 
 def graphql_view(app: Any) -> GraphQLView:
-    return next(route.endpoint for route in app.routes if isinstance(getattr(route, "endpoint", None), GraphQLView))
+    for route in app.routes:
+        endpoint = getattr(route, "endpoint", None)
+        if isinstance(endpoint, GraphQLView):
+            return endpoint
+    raise LookupError("the app serves no GraphQLView")
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.live_server import live_server
+from support.live_server import live_server
 from tests.ws_client import connected, open_socket
 
 BODY_READ_TIMEOUT_SECONDS = 1
