@@ -3,6 +3,7 @@ and an HTTP client that drives the app through ASGI."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -38,9 +39,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return postgres_url_for("kalito_test_{}")
 
 
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[str]:
-    """A fresh, empty database with the schema and the default personas, as on first start."""
+@contextlib.asynccontextmanager
+async def open_database(database_url: str) -> AsyncIterator[str]:
+    """A fresh, empty database with the schema and the default personas, as on first start,
+    current in this context (Tortoise keeps its context in a contextvar); yields its dialect."""
     forget_compiled_statements()
     # The schema comes from the migrations, as in production: the deployment's `migrate`, then
     # the server's start.
@@ -57,6 +59,12 @@ async def db(database_url: str) -> AsyncIterator[str]:
     if isinstance(connection, BasePostgresClient) and connection.database:
         # a database made for this test alone; closing the context leaves it behind
         await drop_postgres_database(connection.database)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[str]:
+    async with open_database(database_url) as dialect:
+        yield dialect
 
 
 @pytest.fixture
