@@ -29,6 +29,7 @@ import asyncio
 import base64
 import contextlib
 import contextvars
+import functools
 import json
 import re
 from collections import Counter
@@ -68,8 +69,8 @@ from schema.plans import CompiledOperations
 from schema.strawberry_adapter import graphql_schema, strawberry_field
 from server import create_app
 from settings import Settings
+from support.databases import postgres_url_for
 from tests.conftest import open_database
-from tests.databases import postgres_url_for
 from web.graphql_view import GraphQLView
 
 JSON = "application/json"
@@ -92,6 +93,7 @@ MALFORMED_IDS = ("", "bad id", "x" * 65, "é", "a/b")
 # The schema the documents are drawn from, as strawberry builds it for the server.
 SCHEMA: GraphQLSchema = graphql_schema(build_schema())
 T = TypeVar("T")
+Draw = Callable[..., Any]  # hypothesis' draw, from st.composite or st.data()
 
 
 # --- two apps, each over its own database --------------------------------------------------------
@@ -465,7 +467,7 @@ FORGED_CURSORS = [
 INTS = [0, 1, 2, 3, 5, 20, 100, 101, -1, 2**31 - 1]
 
 
-def sometimes(draw: st.DrawFn, probability: float) -> bool:
+def sometimes(draw: Draw, probability: float) -> bool:
     """True with about this probability (hypothesis' floats and integers favour their bounds)."""
     return bool(draw(st.sampled_from(range(20))) < probability * 20)
 
@@ -495,7 +497,7 @@ def scalar_values(scalar: GraphQLScalarType, pool: Pool) -> st.SearchStrategy[An
     raise AssertionError(f"a scalar this test has no values for: {scalar.name} (add them to scalar_values)")
 
 
-def input_values(draw: st.DrawFn, type_: GraphQLInputType, pool: Pool, *, nullable: bool = True) -> Any:
+def input_values(draw: Draw, type_: GraphQLInputType, pool: Pool, *, nullable: bool = True) -> Any:
     """A value of `type_` as a client sends it in variables (an enum by its name)."""
     if isinstance(type_, GraphQLNonNull):
         return input_values(draw, type_.of_type, pool, nullable=False)
@@ -549,7 +551,7 @@ def literal(value: Any, type_: GraphQLInputType) -> str:
 class Document:
     """One document being drawn: its text grows while the draws say what goes in it."""
 
-    def __init__(self, draw: st.DrawFn, pool: Pool, *, mutation: bool = False) -> None:
+    def __init__(self, draw: Draw, pool: Pool, *, mutation: bool = False) -> None:
         self.draw = draw
         self.pool = pool
         self.mutation = mutation
@@ -690,7 +692,7 @@ def has_resolver(definition: GraphQLField) -> bool:
     return field is not None and field.base_resolver is not None
 
 
-def draw_query(draw: st.DrawFn, pool: Pool) -> tuple[GraphQLRequest, Document]:
+def draw_query(draw: Draw, pool: Pool) -> tuple[GraphQLRequest, Document]:
     document = Document(draw, pool)
     assert SCHEMA.query_type is not None
     roots = draw(st.lists(st.sampled_from([*SCHEMA.query_type.fields, "__typename"]), min_size=1, max_size=3))
@@ -709,7 +711,7 @@ def draw_query(draw: st.DrawFn, pool: Pool) -> tuple[GraphQLRequest, Document]:
     return GraphQLRequest(query, variables, operation_name, method, accept, content_type), document
 
 
-def draw_mutation(draw: st.DrawFn, pool: Pool) -> tuple[GraphQLRequest, Document]:
+def draw_mutation(draw: Draw, pool: Pool) -> tuple[GraphQLRequest, Document]:
     """One root field: a plan runs a single mutation (several are each their own transaction)."""
     document = Document(draw, pool, mutation=True)
     assert SCHEMA.mutation_type is not None
@@ -726,7 +728,7 @@ BEYOND_64_BITS = (-(2**63) - 1, 2**64)
 WRONG_VARIABLE_VALUES = st.sampled_from(["ten", 2**40, *BEYOND_64_BITS, 1.5, True, {"id": "x"}, [1], "", None])
 
 
-def with_other_variables(draw: st.DrawFn, request: GraphQLRequest, document: Document) -> GraphQLRequest:
+def with_other_variables(draw: Draw, request: GraphQLRequest, document: Document) -> GraphQLRequest:
     """The same document (planned by now) with one variable changed: to another value of its
     type, to one of the wrong type, to null, or left out (a request error when it is required)."""
     variables = dict(request.variables or {})
@@ -769,7 +771,7 @@ async def test_an_integer_beyond_64_bits_is_read_exactly_on_the_planned_path(pat
     query = "mutation ($input: CreatePersonaInput!) { createPersona(input: $input) { id } }"
     for persona_id in (number, number - 1 if number < 0 else number + 1):  # learning, then planned
         request = GraphQLRequest(query=query, variables={"input": {"id": persona_id, "name": "P", "prompt": "p"}})
-        answer = await paths.compiled.run(lambda request=request: send(paths.compiled.http, request))
+        answer = await paths.compiled.run(functools.partial(send, paths.compiled.http, request))
         assert decoded(answer) == {"data": {"createPersona": {"id": str(persona_id)}}}
     assert paths.has_plan(request)
 
