@@ -60,6 +60,7 @@ from graphql import (
     Undefined,
     VariableDefinitionNode,
     VariableNode,
+    located_error,
     parse,
 )
 from strawberry import ID
@@ -532,6 +533,7 @@ class CompiledOperations:
             # resolver's own failure would be, an INTERNAL_SERVER_ERROR in the GraphQL answer.
             (completed,) = await runner.completed(step, [value])
         except Exception as failure:
-            error = GraphQLError(str(failure), nodes=step.nodes, path=[step.key], original_error=failure)
+            # located as graphql-core locates a field's error: an argument's own error keeps its node
+            error = located_error(failure, step.nodes, [step.key])
             return ExecutionResult(data=None if step.non_null else {step.key: None}, errors=[resolver_error(error)])
         return ExecutionResult(data={step.key: completed}, errors=None)
