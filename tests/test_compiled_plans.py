@@ -909,3 +909,53 @@ async def test_writes_with_scalar_variables_answer_the_same_on_both_paths(
     assert plan is not None and plan.root.fields[0].direct_arguments is not None  # the path under test
     for variables in others:
         await paths.compare_writes(ONE_SESSION, [GraphQLRequest(query, taught), GraphQLRequest(query, variables)])
+
+
+# --- issue 14's reproducers ----------------------------------------------------------------------
+
+# Each answered once, then INTERNAL_SERVER_ERROR on every planned send (the write not run): the
+# plan handed graphql-core 3.3's get_argument_values a plain dict for its VariableValues.
+REPRODUCERS = [
+    ("mutation($id: ID!) { saveSession(id: $id) { id } }", "s1"),
+    ('mutation($id: ID!) { saveSession(id: $id, name: "lit") { id } }', "s1"),
+    ('mutation($id: ID!) { appendMessage(input: {sessionId: $id, role: USER, text: "hi"}) { id } }', "s1"),
+    ('mutation($id: ID!) { updateSession(input: {id: $id, name: "x"}) { id } }', "s1"),
+    ('mutation($id: ID!) { updatePersona(input: {id: $id, name: "x"}) { id } }', "default-cloud"),
+    ('mutation($id: ID!) { createPersona(input: {id: $id, name: "x", prompt: "p"}) { id } }', "p1"),
+    ('mutation($id: ID!) { deleteSessions(ids: [$id, "x"]) }', "s1"),
+]
+
+
+@pytest.mark.parametrize(("query", "row_id"), REPRODUCERS, ids=[query.split("{ ")[1][:14] for query, _ in REPRODUCERS])
+async def test_the_reproducers_answer_the_same_when_planned(paths: TwoPaths, query: str, row_id: str) -> None:
+    request = GraphQLRequest(query, {"id": row_id})
+    (first,) = await paths.compare_writes(ONE_SESSION, [request])  # sent twice on each side
+    assert answered_data(first) and "errors" not in decoded(first)
+    assert paths.has_plan(request)
+
+
+DEEP_LIST = "[" * 970 + "]" * 970
+
+
+async def test_variables_nested_too_deeply_are_refused_as_before_planning(paths: TwoPaths) -> None:
+    """About 970 levels: strawberry's JSON parser refuses them (400); the planned path met a
+    RecursionError in graphql-core's wording of the coercion error (a bare 500)."""
+    query = "query ($id: ID!) { session(id: $id) { id } }"
+    body = '{"query": %s, "variables": {"id": %s}}' % (json.dumps(query), DEEP_LIST)  # noqa: UP031
+    headers = {"content-type": JSON}
+
+    async def answers(side: Side) -> list[Answer]:
+        sent = []
+        for content in (json.dumps({"query": query, "variables": {"id": "s1"}}), body, body):
+            response = await side.http.post("/graphql", content=content, headers=headers)
+            sent.append(Answer(response.status_code, response.headers["content-type"], response.text))
+        return sent
+
+    plain = await paths.plain.run(lambda: answers(paths.plain))
+    compiled = await paths.compiled.run(lambda: answers(paths.compiled))
+    assert paths.has_plan(GraphQLRequest(query))
+    assert compiled == plain
+    assert plain[1].status == 400
+    assert json.loads(plain[1].body) == {
+        "errors": [{"message": "The JSON is nested too deeply", "extensions": {"code": "BAD_REQUEST"}}]
+    }
