@@ -7,6 +7,8 @@ import re
 import uuid
 from datetime import UTC, datetime
 
+from models import memory
+
 BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -49,18 +51,6 @@ def session_id(rng: random.Random) -> str:
 
 
 def importance(role: str, text: str) -> float:
-    """Kalito's score of a new message, additions in Kalito's order: floating point makes some
-    of them read 0.8999999999999999 or 0.7999999999999999, as real files hold."""
-    lowered = text.lower()
-    score = 0.5
-    if "?" in lowered or lowered.startswith(("what", "how", "why")):
-        score += 0.2
-    if "```" in lowered or "function" in lowered or "class" in lowered:
-        score += 0.15
-    if "error" in lowered or "problem" in lowered or "issue" in lowered:
-        score += 0.1
-    if len(lowered.encode("utf-16-le")) // 2 > 200:  # JavaScript's length: UTF-16 code units
-        score += 0.1
-    if role == "assistant":
-        score += 0.05
-    return min(score, 1.0)
+    """Kalito's score of a new message, the one its files hold (0.8999999999999999 among them):
+    the heuristic models/memory.py follows, additions in Kalito's order."""
+    return memory.message_importance(text, from_assistant=role == "assistant")
