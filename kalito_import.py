@@ -117,7 +117,7 @@ async def _import_personas(source: sqlite3.Connection, report: ImportReport) -> 
         }
         try:
             rules.check_id("id", persona_id)
-            rules.check_columns(written, models.persona.COLUMN_RULES)
+            models.PersonaRow.check(written)
         except models.InvalidInput as refusal:
             report.skip("personas", persona_id, refusal.message)
             continue
@@ -144,9 +144,8 @@ def _session_row(row: sqlite3.Row, report: ImportReport, personas: set[str]) -> 
     session_id = str(row["id"] or "")
     try:
         rules.check_id("id", session_id)
-        columns = rules.check_columns(
-            {"name": UNTITLED if row["name"] is None else row["name"], "model": row["model"], "recap": row["recap"]},
-            models.session.COLUMN_RULES,
+        columns = models.SessionRow.check(
+            {"name": UNTITLED if row["name"] is None else row["name"], "model": row["model"], "recap": row["recap"]}
         )
     except models.InvalidInput as refusal:
         report.skip("sessions", session_id, refusal.message)
@@ -210,9 +209,8 @@ def _message_row(row: sqlite3.Row, report: ImportReport, sessions: set[str]) -> 
         report.skip("messages", message_id, "no readable created_at")
         return None
     try:
-        columns = rules.check_columns(
-            {"text": row["text"] or "", "model": row["model_id"], "token_usage": row["token_usage"]},
-            models.message.COLUMN_RULES,
+        columns = models.MessageRow.check(
+            {"text": row["text"] or "", "model": row["model_id"], "token_usage": row["token_usage"]}
         )
     except models.InvalidInput as refusal:
         report.skip("messages", message_id, refusal.message)

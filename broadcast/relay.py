@@ -89,7 +89,7 @@ class PostgresRelay:
             logger.exception("session events: ignoring a malformed notification %r", payload[:200])
             return
         if event.needs_reading_back:  # too big for a notification: read it once for all subscribers
-            session = await models.Session.get_or_none(id=event.session_id)
+            session = await models.Session.by_id(event.session_id)
             if session is None:
                 return  # deleted meanwhile: its DELETED event follows
             event = SessionEvent(event.kind, event.session_id, session)

@@ -1,5 +1,6 @@
 """Tortoise models and the rules of the data. Never imports strawberry or starlette."""
 
+from models.columns import Row
 from models.database import (
     MODEL_MODULES,
     SchemaBehind,
@@ -14,8 +15,9 @@ from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.events import SessionEvent, SessionEventKind
 from models.message import Message, MessageRole, MessageRow
 from models.pagination import Page, PageRequest
-from models.persona import Persona
-from models.session import Session, SessionFilter, SessionOrder, SessionRow
+from models.persona import Persona, PersonaRow
+from models.session import Session, SessionFilter, SessionOrder
+from models.session_columns import SessionRow
 
 __all__ = [
     "MODEL_MODULES",
@@ -29,6 +31,8 @@ __all__ = [
     "Page",
     "PageRequest",
     "Persona",
+    "PersonaRow",
+    "Row",
     "SchemaBehind",
     "SchemaError",
     "Session",

@@ -20,7 +20,8 @@ class Conflict(DomainError):
 
 
 class InvalidInput(DomainError):
-    """One input value breaks a rule; ``field`` names it as the data layer knows it (snake_case)."""
+    """One input value breaks a rule; ``field`` names it as clients know it (`sessionId`), as does
+    the message."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)

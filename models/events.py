@@ -16,21 +16,17 @@ import enum
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-if TYPE_CHECKING:
-    from models.session import Session
+from models.session_columns import SessionRow
 
 CHANNEL = "kalito_session_events"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; a bigger row (a long recap) travels
 # as its id only and is read back by the processes that receive it.
 _NOTIFY_PAYLOAD_MAX = 7900
-_ROW_COLUMNS = ("id", "name", "model", "recap", "persona_id", "saved")
-_ROW_TIMESTAMPS = ("created_at", "updated_at")
 
 
 class SessionEventKind(enum.Enum):
@@ -45,7 +41,7 @@ class SessionEvent:
     kind: SessionEventKind
     session_id: str
     # The row as this write committed it; None for DELETED, or when it must be read back.
-    session: Session | None = None
+    session: SessionRow | None = None
 
     @property
     def needs_reading_back(self) -> bool:
@@ -54,9 +50,7 @@ class SessionEvent:
     def to_payload(self) -> str:
         payload: dict[str, Any] = {"kind": self.kind.value, "sessionId": self.session_id}
         if self.session is not None:
-            row = {column: getattr(self.session, column) for column in _ROW_COLUMNS}
-            row.update({column: getattr(self.session, column).isoformat() for column in _ROW_TIMESTAMPS})
-            payload["session"] = row
+            payload["session"] = self.session.as_mapping()
         encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         if len(encoded.encode()) > _NOTIFY_PAYLOAD_MAX:
             encoded = json.dumps({"kind": self.kind.value, "sessionId": self.session_id})
@@ -64,14 +58,9 @@ class SessionEvent:
 
     @classmethod
     def from_payload(cls, payload: str) -> SessionEvent:
-        from models.session import Session  # the session module imports this one
-
         decoded = json.loads(payload)
         row = decoded.get("session")
-        session = None
-        if row is not None:
-            timestamps = {column: datetime.fromisoformat(row.pop(column)) for column in _ROW_TIMESTAMPS}
-            session = Session(**row, **timestamps)
+        session = SessionRow.from_mapping(row) if row is not None else None
         return cls(SessionEventKind(decoded["kind"]), decoded["sessionId"], session)
 
 
@@ -86,7 +75,7 @@ def deliver_committed_to(deliver: Callable[[Sequence[SessionEvent]], None] | Non
     _deliver_committed = deliver
 
 
-def record(kind: SessionEventKind, session_id: str, session: Session | None = None) -> None:
+def record(kind: SessionEventKind, session_id: str, session: SessionRow | None = None) -> None:
     recorded = _recorded.get()
     if recorded is None:
         raise RuntimeError("session events are recorded inside write_transaction()")

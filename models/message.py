@@ -11,65 +11,45 @@ import enum
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
 from models import events, rules, sql
+from models.columns import WRITABLE, Row, column
 from models.events import SessionEventKind
 from models.pagination import Listing, Ordering, Page, PageRequest, encode_cursor, keyset_page, page_size
 from models.session import Session
 
 MESSAGE_ORDER = "OLDEST_FIRST"
 OLDEST_FIRST = Ordering("created_at", descending=False)
-
-
-COLUMN_RULES: rules.ColumnRules = {
-    "text": (partial(rules.check_text, minimum=1, maximum=rules.MESSAGE_TEXT_MAX), False),
-    "model": (rules.check_model, True),
-    "token_usage": (rules.check_non_negative, True),
-}
+_MESSAGE_COUNTS = 'SELECT "session_id",COUNT(*) FROM "messages" WHERE "session_id" IN ({}) GROUP BY "session_id"'
 
 
 class MessageRole(enum.Enum):
+    """Who wrote a message."""  # also the GraphQL enum's description
+
     SYSTEM = "system"
     USER = "user"
     ASSISTANT = "assistant"
 
 
-class MessageRow(NamedTuple):
-    """A message as read, without a model instance."""
-
-    id: int
-    session_id: str
-    role: MessageRole
-    text: str
-    model: str | None
-    token_usage: int | None
-    created_at: datetime
-
-    @classmethod
-    def from_db(cls, raw: Sequence[Any]) -> MessageRow:
-        """From the values of MESSAGE_COLUMNS as either driver gives them."""
-        return cls(int(raw[0]), raw[1], MessageRole(raw[2]), raw[3], raw[4], raw[5], sql.moment_from_db(raw[6]))
-
-
-MESSAGE_COLUMNS = MessageRow._fields
-_MESSAGE_COUNTS = 'SELECT "session_id",COUNT(*) FROM "messages" WHERE "session_id" IN ({}) GROUP BY "session_id"'
-
-
 class Message(Model):
     id = fields.BigIntField(primary_key=True)  # Kalito's message ids are integers; imports keep them
-    session: fields.ForeignKeyRelation[Session] = fields.ForeignKeyField(
-        "models.Session", related_name="messages", on_delete=fields.CASCADE
+    session: fields.ForeignKeyRelation[Session] = column(
+        fields.ForeignKeyField("models.Session", related_name="messages", on_delete=fields.CASCADE),
+        rule=rules.check_id,
+        create=WRITABLE,
     )
     session_id: str
-    role = fields.CharEnumField(MessageRole, max_length=16)
-    text = fields.TextField()
-    model = fields.CharField(max_length=rules.MODEL_MAX, null=True)
-    token_usage = fields.IntField(null=True)
+    role = column(fields.CharEnumField(MessageRole, max_length=16), create=WRITABLE)
+    text = column(
+        fields.TextField(), rule=partial(rules.check_text, minimum=1, maximum=rules.MESSAGE_TEXT_MAX), create=WRITABLE
+    )
+    model = column(fields.CharField(max_length=rules.MODEL_MAX, null=True), rule=rules.check_model, create=WRITABLE)
+    token_usage = column(fields.IntField(null=True), rule=rules.check_non_negative, create=WRITABLE)
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -77,27 +57,13 @@ class Message(Model):
         indexes = (Index(fields=("session_id", "created_at", "id")),)
 
     @classmethod
-    async def append(
-        cls,
-        session_id: str,
-        role: MessageRole,
-        text: str,
-        *,
-        model: str | None = None,
-        token_usage: int | None = None,
-    ) -> Message:
-        rules.check_id("session_id", session_id)
-        rules.check_columns({"text": text, "model": model, "token_usage": token_usage}, COLUMN_RULES)
+    async def append(cls, session_id: str, role: MessageRole, text: str, **values: Any) -> MessageRow:
+        """Add a message (the other columns of the append input in `values`) to its session,
+        creating the session when its id is unknown."""
+        columns = MessageRow.check({"session_id": session_id, "role": role, "text": text, **values})
         async with events.write_transaction():
             session, created = await Session.upsert(session_id, {})
-            message = await cls.create(
-                session_id=session.id,
-                role=role,
-                text=text,
-                model=model,
-                token_usage=token_usage,
-                created_at=session.updated_at,
-            )
+            message = MessageRow.from_model(await cls.create(**columns, created_at=session.updated_at))
             events.record(SessionEventKind.CREATED if created else SessionEventKind.UPDATED, session.id, session)
         return message
 
@@ -113,7 +79,7 @@ class Message(Model):
 
     @classmethod
     def listing(cls, session_id: str) -> Listing[MessageRow]:
-        return Listing(cls, MESSAGE_COLUMNS, MessageRow.from_db, '"session_id"=?', (session_id,))
+        return Listing(cls, MessageRow, '"session_id"=?', (session_id,))
 
     @classmethod
     async def page_for_session(cls, session_id: str, request: PageRequest) -> Page[MessageRow]:
@@ -157,7 +123,7 @@ class Message(Model):
         cls, session_ids: list[str], limit: int, newest_first: bool
     ) -> dict[str, list[MessageRow]]:
         direction = "DESC" if newest_first else "ASC"
-        columns = sql.column_list(MESSAGE_COLUMNS)
+        columns = MessageRow.select_list
         statement = (
             f"SELECT {columns} FROM ("
             f"SELECT {columns}, ROW_NUMBER() OVER ("
@@ -170,3 +136,9 @@ class Message(Model):
             message = MessageRow.from_db(raw)
             by_session.setdefault(message.session_id, []).append(message)
         return by_session
+
+
+class MessageRow(Row, model=Message):
+    """A message as read or written, without a model instance."""
+
+    __slots__ = ()

@@ -21,12 +21,13 @@ from tortoise.fields import IntField
 from tortoise.models import Model
 
 from models import sql
+from models.columns import Row
 from models.errors import InvalidInput
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
-RowT = TypeVar("RowT")
+RowT = TypeVar("RowT", bound=Row)
 
 
 @dataclass(frozen=True)
@@ -54,19 +55,18 @@ class Ordering:
 
 @dataclass(frozen=True)
 class Listing(Generic[RowT]):
-    """What a keyset page reads: the rows of `table` that match `where` (SQL with `?`
-    placeholders, empty for every row), as `make_row` builds them from `columns`."""
+    """What a keyset page reads: the rows of `model`'s table that match `where` (SQL with `?`
+    placeholders, empty for every row), each read as a `row`."""
 
     model: type[Model]
-    columns: tuple[str, ...]
-    make_row: Callable[[Sequence[Any]], RowT]
+    row: type[RowT]
     where: str = ""
     params: tuple[Any, ...] = ()
 
     def select(self, conditions: Sequence[str], order_by: str, also: str = "") -> str:
         """The rows past `conditions` in `order_by`; `also` adds a last column (SQL, whose `?`
         come before those of the conditions)."""
-        columns = sql.column_list(self.columns) + (f",({also})" if also else "")
+        columns = self.row.select_list + (f",({also})" if also else "")
         return f"SELECT {columns} FROM {self.table}{self.where_clause(conditions)} ORDER BY {order_by} LIMIT ?"
 
     def exists(self, condition: str) -> str:
@@ -208,7 +208,7 @@ async def keyset_page(
     check_params = [*listing.params, *stored[came_from]] if check else []
     fetched = await sql.fetch(listing.select(conditions, scan.order_by, also=check), [*check_params, *params, size + 1])
     more = len(fetched) > size
-    rows = [listing.make_row(raw) for raw in fetched[:size]]
+    rows = [listing.row.from_db(raw) for raw in fetched[:size]]
     if backward:
         rows.reverse()
     behind_cursor = bool(check) and (
@@ -216,5 +216,5 @@ async def keyset_page(
     )
     has_next, has_previous = (behind_cursor, more) if backward else (more, behind_cursor)
 
-    cursors = [encode_cursor(order_name, getattr(row, ordering.column), row.id) for row in rows]  # type: ignore[attr-defined]
+    cursors = [encode_cursor(order_name, getattr(row, ordering.column), row.id) for row in rows]
     return Page(rows, cursors, has_next, has_previous, listing.count_all)

@@ -10,32 +10,49 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models import clock, rules
+from models.columns import WRITABLE, Row, Writable, column
 from models.default_personas import DEFAULT_PERSONAS
 from models.errors import Conflict, InvalidInput, NotFound
 
 PROMPT_MAX = rules.MESSAGE_TEXT_MAX
 
-# Which rule each writable column obeys, and whether it may be cleared with null.
 _short_text = partial(rules.check_text, minimum=1, maximum=rules.SHORT_TEXT_MAX)
-COLUMN_RULES: rules.ColumnRules = {
-    "name": (rules.check_name, False),
-    "prompt": (partial(rules.check_text, minimum=1, maximum=PROMPT_MAX), False),
-    "description": (partial(rules.check_text, maximum=rules.DESCRIPTION_MAX), True),
-    "icon": (_short_text, True),
-    "category": (_short_text, True),
-    "default_model": (rules.check_model, True),
-}
 
 
 class Persona(Model):
-    id = fields.CharField(max_length=64, primary_key=True)
-    name = fields.CharField(max_length=rules.NAME_MAX)
-    prompt = fields.TextField()
-    description = fields.TextField(null=True)
-    icon = fields.CharField(max_length=rules.SHORT_TEXT_MAX, null=True)
-    category = fields.CharField(max_length=rules.SHORT_TEXT_MAX, null=True)
-    default_model = fields.CharField(max_length=rules.MODEL_MAX, null=True)
-    is_default = fields.BooleanField(default=False)
+    id = column(
+        fields.CharField(max_length=64, primary_key=True),
+        rule=rules.check_id,
+        create=Writable(description="Generated when omitted."),
+    )
+    name = column(fields.CharField(max_length=rules.NAME_MAX), rule=rules.check_name, create=WRITABLE, update=WRITABLE)
+    prompt = column(
+        fields.TextField(),
+        rule=partial(rules.check_text, minimum=1, maximum=PROMPT_MAX),
+        create=WRITABLE,
+        update=WRITABLE,
+    )
+    description = column(
+        fields.TextField(null=True),
+        rule=partial(rules.check_text, maximum=rules.DESCRIPTION_MAX),
+        create=WRITABLE,
+        update=WRITABLE,
+    )
+    icon = column(
+        fields.CharField(max_length=rules.SHORT_TEXT_MAX, null=True), rule=_short_text, create=WRITABLE, update=WRITABLE
+    )
+    category = column(
+        fields.CharField(max_length=rules.SHORT_TEXT_MAX, null=True), rule=_short_text, create=WRITABLE, update=WRITABLE
+    )
+    default_model = column(
+        fields.CharField(max_length=rules.MODEL_MAX, null=True),
+        rule=rules.check_model,
+        create=WRITABLE,
+        update=WRITABLE,
+    )
+    is_default = column(
+        fields.BooleanField(default=False), description="A Kalito default persona; it cannot be deleted."
+    )
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
@@ -59,18 +76,19 @@ class Persona(Model):
         )
 
     @classmethod
-    async def by_id(cls, persona_id: str) -> Persona | None:
-        return await cls.get_or_none(id=rules.check_id("id", persona_id))
+    async def by_id(cls, persona_id: str) -> PersonaRow | None:
+        persona = await cls.get_or_none(id=rules.check_id("id", persona_id))
+        return PersonaRow.from_model(persona) if persona else None
 
     @classmethod
-    async def by_ids(cls, persona_ids: Sequence[str]) -> list[Persona | None]:
+    async def by_ids(cls, persona_ids: Sequence[str]) -> list[PersonaRow | None]:
         """The personas in the order asked for (None where there is none): a DataLoader batch."""
-        found = {persona.id: persona for persona in await cls.filter(id__in=set(persona_ids))}
+        found = {persona.id: PersonaRow.from_model(persona) for persona in await cls.filter(id__in=set(persona_ids))}
         return [found.get(persona_id) for persona_id in persona_ids]
 
     @classmethod
-    async def all_in_order(cls) -> list[Persona]:
-        return await cls.all()
+    async def all_in_order(cls) -> list[PersonaRow]:
+        return [PersonaRow.from_model(persona) for persona in await cls.all()]
 
     @classmethod
     async def require_exists(cls, field: str, persona_id: str) -> str:
@@ -80,24 +98,24 @@ class Persona(Model):
         return persona_id
 
     @classmethod
-    async def create_persona(cls, persona_id: str | None, values: Mapping[str, Any]) -> Persona:
+    async def create_persona(cls, persona_id: str | None, values: Mapping[str, Any]) -> PersonaRow:
         persona_id = rules.check_id_or_new("id", persona_id)
-        columns = rules.check_columns(values, COLUMN_RULES)
+        columns = PersonaRow.check(PersonaRow.created(values))
         if await cls.exists(id=persona_id):
             raise Conflict(f"a persona with id {persona_id!r} already exists")
         moment = clock.now()
-        return await cls.create(id=persona_id, **columns, created_at=moment, updated_at=moment)
+        return PersonaRow.from_model(await cls.create(id=persona_id, **columns, created_at=moment, updated_at=moment))
 
     @classmethod
-    async def update_persona(cls, persona_id: str, values: Mapping[str, Any]) -> Persona:
+    async def update_persona(cls, persona_id: str, values: Mapping[str, Any]) -> PersonaRow:
         rules.check_id("id", persona_id)
-        columns = rules.check_columns(values, COLUMN_RULES)
+        columns = PersonaRow.check(values)
         persona = await cls.get_or_none(id=persona_id)
         if persona is None:
             raise NotFound(f"no persona with id {persona_id!r}")
         persona.update_from_dict({**columns, "updated_at": clock.later_than(persona.updated_at)})
         await persona.save(update_fields=[*columns, "updated_at"])
-        return persona
+        return PersonaRow.from_model(persona)
 
     @classmethod
     async def delete_persona(cls, persona_id: str) -> str:
@@ -111,3 +129,9 @@ class Persona(Model):
             raise Conflict(f"{persona_id!r} is a default persona and cannot be deleted")
         await persona.delete()
         return persona_id
+
+
+class PersonaRow(Row, model=Persona):
+    """A persona as read or written, without a model instance."""
+
+    __slots__ = ()

@@ -1,7 +1,7 @@
 """The input rules of the contract (api.md §4), one checker per kind of value.
 
 Each checker returns the value to store (names are trimmed) or raises InvalidInput naming the
-field, so that a refused input never reaches the database.
+field as clients know it (the GraphQL name), so that a refused input never reaches the database.
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any
 
 from models.errors import InvalidInput
 
@@ -87,19 +85,3 @@ def check_non_negative(field: str, value: int) -> int:
 def check_id_or_new(field: str, value: str | None) -> str:
     """A client-made id, checked, or a new UUID when the client gave none."""
     return str(uuid.uuid4()) if value is None else check_id(field, value)
-
-
-# Per writable column: the checker of its values (None: any value of its GraphQL type) and
-# whether an explicit null clears it.
-ColumnRules = Mapping[str, tuple[Callable[[str, Any], Any] | None, bool]]
-
-
-def check_columns(values: Mapping[str, Any], column_rules: ColumnRules) -> dict[str, Any]:
-    """Check each given column by its rule; null only where the column may be cleared."""
-    checked: dict[str, Any] = {}
-    for column, value in values.items():
-        check, nullable = column_rules[column]
-        if value is None and not nullable:
-            raise InvalidInput(column, f"{column} cannot be null")
-        checked[column] = value if value is None or check is None else check(column, value)
-    return checked

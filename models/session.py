@@ -11,12 +11,10 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
-from tortoise import fields
 from tortoise.exceptions import IntegrityError
 from tortoise.indexes import Index
-from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from models import clock, events, rules, sql
@@ -24,8 +22,8 @@ from models.errors import Conflict, NotFound
 from models.events import SessionEventKind
 from models.pagination import Listing, Ordering, Page, PageRequest, keyset_page
 from models.persona import Persona
+from models.session_columns import SessionColumns, SessionRow
 
-DEFAULT_NAME = "New Chat"
 # How often a plain update re-reads the row when a concurrent writer moved it meanwhile.
 _UPDATE_ATTEMPTS = 20
 
@@ -76,60 +74,18 @@ class SessionFilter:
         return " AND ".join(conditions), tuple(params)
 
 
-class SessionRow(NamedTuple):
-    """A session as read, without a model instance: what the API's reads answer."""
-
-    id: str
-    name: str
-    model: str | None
-    recap: str | None
-    persona_id: str | None
-    saved: bool
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def from_db(cls, raw: Sequence[Any]) -> SessionRow:
-        """From the values of SESSION_COLUMNS as either driver gives them."""
-        return cls(
-            raw[0], raw[1], raw[2], raw[3], raw[4], bool(raw[5]), sql.moment_from_db(raw[6]), sql.moment_from_db(raw[7])
-        )
-
-
-SESSION_COLUMNS = SessionRow._fields
-_SESSION_BY_ID = f'SELECT {sql.column_list(SESSION_COLUMNS)} FROM "sessions" WHERE "id"=?'
-
-
-COLUMN_RULES: rules.ColumnRules = {
-    "name": (rules.check_name, False),
-    "model": (rules.check_model, True),
-    "recap": (rules.check_recap, True),
-    "persona_id": (rules.check_id, True),
-    "saved": (None, False),
-}
+_SESSION_BY_ID = f'SELECT {SessionRow.select_list} FROM "sessions" WHERE "id"=?'
 
 
 async def _checked_columns(values: Mapping[str, Any]) -> dict[str, Any]:
     """The input rules, then the one that needs the database: a persona id names a persona."""
-    checked = rules.check_columns(values, COLUMN_RULES)
+    checked = SessionRow.check(values)
     if checked.get("persona_id") is not None:
-        await Persona.require_exists("persona_id", checked["persona_id"])
+        await Persona.require_exists(SessionRow.by_name["persona_id"].graphql_name, checked["persona_id"])
     return checked
 
 
-class Session(Model):
-    id = fields.CharField(max_length=64, primary_key=True)
-    name = fields.CharField(max_length=rules.NAME_MAX, default=DEFAULT_NAME)
-    model = fields.CharField(max_length=rules.MODEL_MAX, null=True)
-    recap = fields.TextField(null=True)
-    persona: fields.ForeignKeyNullableRelation[Persona] = fields.ForeignKeyField(
-        "models.Persona", related_name="sessions", null=True, on_delete=fields.SET_NULL
-    )
-    persona_id: str | None
-    saved = fields.BooleanField(default=False)
-    created_at = fields.DatetimeField()
-    updated_at = fields.DatetimeField()
-
+class Session(SessionColumns):
     class Meta:
         table = "sessions"
         # The list queries filter on `saved` and walk one of these orders by keyset.
@@ -153,34 +109,29 @@ class Session(Model):
     @classmethod
     async def page(cls, where: SessionFilter, order: SessionOrder, request: PageRequest) -> Page[SessionRow]:
         if where.persona_id is not None:
-            rules.check_id("persona_id", where.persona_id)
+            rules.check_id("personaId", where.persona_id)
         for field, value in (("search", where.search), ("model", where.model)):
             if value is not None:
                 rules.check_text(field, value, maximum=rules.NAME_MAX)
         sort_type = str if order.value.column == "name" else datetime
         condition, params = where.as_sql()
-        listing = Listing(cls, SESSION_COLUMNS, SessionRow.from_db, condition, params)
+        listing = Listing(cls, SessionRow, condition, params)
         return await keyset_page(listing, order.name, order.value, sort_type, request)
 
     # --- writes: each in one write_transaction, recording the event it publishes -------
 
     @classmethod
-    async def create_session(
-        cls,
-        session_id: str | None,
-        *,
-        name: str | None = None,
-        model: str | None = None,
-        persona_id: str | None = None,
-        saved: bool | None = False,  # null is refused by COLUMN_RULES, naming the field
-    ) -> Session:
+    async def create_session(cls, session_id: str | None, **values: Any) -> SessionRow:
+        """A new session with the given columns (those of the create input; a null name is the
+        default name); an id already taken is a Conflict."""
         session_id = rules.check_id_or_new("id", session_id)
-        columns = await _checked_columns({"model": model, "persona_id": persona_id, "saved": saved})
-        columns["name"] = DEFAULT_NAME if name is None else rules.check_name("name", name)
+        columns = await _checked_columns(SessionRow.created(values))
         moment = clock.now()
         try:
             async with events.write_transaction():
-                session = await cls.create(id=session_id, **columns, created_at=moment, updated_at=moment)
+                session = SessionRow.from_model(
+                    await cls.create(id=session_id, **columns, created_at=moment, updated_at=moment)
+                )
                 events.record(SessionEventKind.CREATED, session.id, session)
         except IntegrityError:
             if await cls.exists(id=session_id):
@@ -194,7 +145,7 @@ class Session(Model):
         session_id: str,
         changes: Mapping[str, Any],
         expected_updated_at: datetime | None = None,
-    ) -> Session:
+    ) -> SessionRow:
         rules.check_id("id", session_id)
         columns = await _checked_columns(changes)
         async with events.write_transaction():
@@ -205,7 +156,7 @@ class Session(Model):
     @classmethod
     async def _apply(
         cls, session_id: str, columns: Mapping[str, Any], expected_updated_at: datetime | None = None
-    ) -> Session:
+    ) -> SessionRow:
         """Change exactly the given (checked) columns and move `updated_at` on.
 
         The write is conditional on the `updated_at` read just before (compare-and-set), so
@@ -219,20 +170,20 @@ class Session(Model):
             if session is None:
                 raise NotFound(f"no session with id {session_id!r}")
             if expected is not None and session.updated_at != expected:
-                raise Conflict(f"session {session_id!r} changed since {expected.isoformat()}")
+                raise Conflict(f"session {session_id!r} changed since {clock.text(expected)}")
             updated_at = clock.later_than(session.updated_at)
             written = await cls.filter(id=session_id, updated_at=session.updated_at).update(
                 **columns, updated_at=updated_at
             )
             if written:
                 session.update_from_dict({**columns, "updated_at": updated_at})
-                return session
+                return SessionRow.from_model(session)
             if expected is not None:
-                raise Conflict(f"session {session_id!r} changed since {expected.isoformat()}")
+                raise Conflict(f"session {session_id!r} changed since {clock.text(expected)}")
         raise Conflict(f"session {session_id!r} is being changed by others; try again")
 
     @classmethod
-    async def upsert(cls, session_id: str | None, changes: Mapping[str, Any]) -> tuple[Session, bool]:
+    async def upsert(cls, session_id: str | None, changes: Mapping[str, Any]) -> tuple[SessionRow, bool]:
         """Make sure the session exists with `changes` applied, creating it when unknown; also
         answers whether it was created. Runs inside the caller's write_transaction."""
         session_id = rules.check_id_or_new("id", session_id)
@@ -242,10 +193,8 @@ class Session(Model):
             try:
                 # A savepoint: on PostgreSQL a lost race must not abort the caller's transaction.
                 async with in_transaction():
-                    session = await cls.create(
-                        id=session_id, **{"name": DEFAULT_NAME, **columns}, created_at=moment, updated_at=moment
-                    )
-                return session, True
+                    session = await cls.create(id=session_id, **columns, created_at=moment, updated_at=moment)
+                return SessionRow.from_model(session), True
             except IntegrityError:
                 if not await cls.exists(id=session_id):
                     raise
@@ -253,7 +202,7 @@ class Session(Model):
         return await cls._apply(session_id, columns), False
 
     @classmethod
-    async def save_by_id(cls, session_id: str, *, name: str | None = None, recap: str | None = None) -> Session:
+    async def save_by_id(cls, session_id: str, *, name: str | None = None, recap: str | None = None) -> SessionRow:
         """Mark a session saved (creating it when unknown), optionally naming it."""
         changes: dict[str, Any] = {"saved": True}
         if name is not None:
@@ -266,7 +215,9 @@ class Session(Model):
         return session
 
     @classmethod
-    async def touch(cls, session_id: str | None, *, model: str | None = None, persona_id: str | None = None) -> Session:
+    async def touch(
+        cls, session_id: str | None, *, model: str | None = None, persona_id: str | None = None
+    ) -> SessionRow:
         """The agent's entry point: make sure the row exists (transient unless already saved),
         record the model and persona it runs with, and bump `updated_at`."""
         changes = {
@@ -306,7 +257,7 @@ class Session(Model):
             if default_ttl == 0:
                 return 0
             idle_seconds = default_ttl
-        rules.check_non_negative("idle_seconds", idle_seconds)
+        rules.check_non_negative("idleSeconds", idle_seconds)
         cutoff = clock.now() - timedelta(seconds=idle_seconds)
         expired = cls.filter(saved=False, updated_at__lt=cutoff)
         async with events.write_transaction():

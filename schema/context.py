@@ -14,16 +14,14 @@ import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 import models
 from broadcast import Broker
+from schema.personas import Persona
 from settings import Settings
-
-if TYPE_CHECKING:
-    from schema.types import Persona
 
 MessagePageKey = tuple[str, models.PageRequest]
 
@@ -45,8 +43,6 @@ class SharedLoader(DataLoader[K, T]):
 
 
 async def load_personas(persona_ids: Sequence[str]) -> list[Persona | None]:
-    from schema.types import Persona
-
     rows = await models.Persona.by_ids(persona_ids)
     return [Persona.from_model(row) if row else None for row in rows]
 

@@ -13,7 +13,6 @@ from typing import Any, Protocol
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
-from strawberry.utils.str_converters import to_camel_case
 
 import models
 
@@ -43,7 +42,7 @@ def with_code(error: GraphQLError, code: str, message: str | None = None, **extr
 def coded_domain_error(error: GraphQLError, cause: models.DomainError) -> GraphQLError:
     code = next(code for kind, code in DOMAIN_CODES.items() if isinstance(cause, kind))
     if isinstance(cause, models.InvalidInput):
-        return with_code(error, code, cause.message, field=to_camel_case(cause.field))
+        return with_code(error, code, cause.message, field=cause.field)
     return with_code(error, code, cause.message)
 
 

@@ -14,17 +14,15 @@ from schema.inputs import (
     UpdatePersonaInput,
     UpdateSessionInput,
 )
-from schema.types import Message, Persona, Session
+from schema.personas import Persona
+from schema.types import Message, Session
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Start a session: ephemeral unless saved. An existing id is a CONFLICT.")
     async def create_session(self, input: CreateSessionInput) -> Session:
-        row = await models.Session.create_session(
-            input.id, name=input.name, model=input.model, persona_id=input.persona_id, saved=input.saved
-        )
-        return Session.from_model(row)
+        return Session.from_model(await models.Session.create_session(input.id, **input.columns()))
 
     @strawberry.mutation(description="Change exactly the fields given and bump updatedAt.")
     async def update_session(self, input: UpdateSessionInput) -> Session:
@@ -64,14 +62,11 @@ class Mutation:
         "of an unknown session id creates the (transient) session."
     )
     async def append_message(self, input: AppendMessageInput) -> Message:
-        row = await models.Message.append(
-            input.session_id, input.role, input.text, model=input.model, token_usage=input.token_usage
-        )
-        return Message.from_model(row)
+        return Message.from_model(await models.Message.append(**input.columns()))
 
     @strawberry.mutation(description="Create a persona. An existing id is a CONFLICT.")
     async def create_persona(self, input: CreatePersonaInput) -> Persona:
-        return Persona.from_model(await models.Persona.create_persona(input.id, input.values()))
+        return Persona.from_model(await models.Persona.create_persona(input.id, input.columns()))
 
     @strawberry.mutation(description="Change exactly the fields given.")
     async def update_persona(self, input: UpdatePersonaInput) -> Persona:

@@ -6,7 +6,8 @@ import strawberry
 
 import models
 from schema.inputs import SessionFilter
-from schema.types import Persona, Session, SessionConnection, SessionOrder
+from schema.personas import Persona
+from schema.types import Session, SessionConnection, SessionOrder
 
 
 @strawberry.type

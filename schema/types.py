@@ -1,75 +1,24 @@
-"""Output types: plain strawberry classes mapped from model rows with `from_model()`."""
+"""Output types: strawberry classes mapped from model rows with `from_model()`; their columns'
+fields follow from the declarations (schema/columns.py), the fields with resolvers are here."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
 import models
+from schema.columns import ColumnFields
 from schema.context import MESSAGE_COUNTS, PERSONAS, Context
+from schema.personas import Persona
 
 NodeT = TypeVar("NodeT")
 
 
-@strawberry.type(description="A persona: the system prompt and presets a session runs with.")
-class Persona:
-    id: strawberry.ID
-    name: str
-    prompt: str
-    description: str | None
-    icon: str | None
-    category: str | None
-    default_model: str | None
-    is_default: bool = strawberry.field(description="A Kalito default persona; it cannot be deleted.")
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def from_model(cls, row: models.Persona) -> Persona:
-        return cls(
-            id=strawberry.ID(row.id),
-            name=row.name,
-            prompt=row.prompt,
-            description=row.description,
-            icon=row.icon,
-            category=row.category,
-            default_model=row.default_model,
-            is_default=row.is_default,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
-
-
-# strawberry.enum gives the models' enums their GraphQL description in place; the names below are
-# the models' classes themselves, which mypy takes as types (not strawberry.enum's return value).
-strawberry.enum(models.MessageRole, description="Who wrote a message.")
-MessageRole = models.MessageRole
-
-
 @strawberry.type(description="One message of a conversation.")
-class Message:
-    id: strawberry.ID
-    session_id: strawberry.ID
-    role: MessageRole
-    text: str
-    model: str | None
-    token_usage: int | None
-    created_at: datetime
-
-    @classmethod
-    def from_model(cls, row: models.Message | models.MessageRow) -> Message:
-        return cls(
-            id=strawberry.ID(str(row.id)),
-            session_id=strawberry.ID(row.session_id),
-            role=row.role,
-            text=row.text,
-            model=row.model,
-            token_usage=row.token_usage,
-            created_at=row.created_at,
-        )
+class Message(ColumnFields[models.MessageRow]):
+    pass
 
 
 @strawberry.type
@@ -115,18 +64,7 @@ class MessageConnection:
 
 
 @strawberry.type(description="One conversation with the assistant.")
-class Session:
-    id: strawberry.ID
-    name: str
-    model: str | None
-    recap: str | None
-    persona_id: strawberry.ID | None
-    saved: bool = strawberry.field(description="False while the session is ephemeral (it expires when idle).")
-    created_at: datetime
-    updated_at: datetime = strawberry.field(
-        description="Last activity; pass it back as expectedUpdatedAt for a safe update."
-    )
-
+class Session(ColumnFields[models.SessionRow]):
     @strawberry.field(description="The session's persona, or null when it has none.", metadata=PERSONAS.metadata)
     async def persona(self, info: Info[Context, None]) -> Persona | None:
         return await info.context.load_batched(PERSONAS, self)
@@ -151,19 +89,6 @@ class Session:
     ) -> MessageConnection:
         request = models.PageRequest(first=first, after=after, last=last, before=before)
         return MessageConnection.from_page(self.id, await info.context.message_pages.load((self.id, request)))
-
-    @classmethod
-    def from_model(cls, row: models.Session | models.SessionRow) -> Session:
-        return cls(
-            id=strawberry.ID(row.id),
-            name=row.name,
-            model=row.model,
-            recap=row.recap,
-            persona_id=strawberry.ID(row.persona_id) if row.persona_id else None,
-            saved=row.saved,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
 
 
 @strawberry.type(description="A page of sessions, Relay style, with the size of the whole list.")

@@ -47,7 +47,7 @@ async def test_a_rolled_back_transaction_publishes_nothing(broker: Broker) -> No
         async with write_transaction():
             moment = clock.now()
             session = await models.Session.create(id="gone", name="Gone", created_at=moment, updated_at=moment)
-            record(SessionEventKind.CREATED, session.id, session)
+            record(SessionEventKind.CREATED, session.id, models.SessionRow.from_model(session))
             raise RuntimeError("changed my mind")
     await models.Session.create_session("sentinel")
     assert (await next_event(events)).session_id == "sentinel"
@@ -59,7 +59,7 @@ async def test_a_rolled_back_savepoint_drops_its_own_events_only(broker: Broker)
     async with write_transaction():
         moment = clock.now()
         kept = await models.Session.create(id="kept", name="Kept", created_at=moment, updated_at=moment)
-        record(SessionEventKind.CREATED, kept.id, kept)
+        record(SessionEventKind.CREATED, kept.id, models.SessionRow.from_model(kept))
         with pytest.raises(RuntimeError):
             async with write_transaction():
                 record(SessionEventKind.DELETED, "kept")

@@ -27,6 +27,8 @@ DELETE_SESSIONS = "mutation ($ids: [ID!]!) { deleteSessions(ids: $ids) }"
 CREATE_PERSONA = "mutation ($input: CreatePersonaInput!) { createPersona(input: $input) { id } }"
 UPDATE_PERSONA = "mutation ($input: UpdatePersonaInput!) { updatePersona(input: $input) { id } }"
 DELETE_PERSONA = "mutation ($id: ID!) { deletePersona(id: $id) }"
+APPEND_MESSAGE = "mutation ($input: AppendMessageInput!) { appendMessage(input: $input) { id } }"
+PURGE = "mutation ($idleSeconds: Int) { purgeEphemeralSessions(idleSeconds: $idleSeconds) }"
 SESSION = "query ($id: ID!) { session(id: $id) { id } }"
 PERSONA = "query ($id: ID!) { persona(id: $id) { id } }"
 SESSIONS_OF_PERSONA = "query ($personaId: ID) { sessions(filter: {personaId: $personaId}) { totalCount } }"
@@ -70,6 +72,7 @@ BAD_VALUES: dict[str, list[Any]] = {
         pytest.param("a\x00b", id="nul"),
         pytest.param("a" + LONE_SURROGATE, id="lone-surrogate"),
     ],
+    "count": [pytest.param(-1, id="negative")],
 }
 
 
@@ -83,6 +86,8 @@ QUERIES = {
     "createPersona": CREATE_PERSONA,
     "updatePersona": UPDATE_PERSONA,
     "deletePersona": DELETE_PERSONA,
+    "appendMessage": APPEND_MESSAGE,
+    "purgeEphemeralSessions": PURGE,
 }
 
 
@@ -101,6 +106,7 @@ class Target:
 
 
 NEW_PERSONA = {"name": "P", "prompt": "p"}
+NEW_MESSAGE = {"sessionId": "s1", "role": "USER", "text": "Hi"}
 
 # "s1" and "chef" exist (see `existing`), so only the bad value can be what is refused.
 TARGETS = [
@@ -132,6 +138,11 @@ TARGETS = [
     Target("updatePersona", "icon", "text", lambda v: {"input": {"id": "chef", "icon": v}}),
     Target("updatePersona", "category", "text", lambda v: {"input": {"id": "chef", "category": v}}),
     Target("deletePersona", "id", "id", lambda v: {"id": v}),
+    Target("appendMessage", "sessionId", "id", lambda v: {"input": {**NEW_MESSAGE, "sessionId": v}}),
+    Target("appendMessage", "text", "text", lambda v: {"input": {**NEW_MESSAGE, "text": v}}),
+    Target("appendMessage", "model", "model", lambda v: {"input": {**NEW_MESSAGE, "model": v}}),
+    Target("appendMessage", "tokenUsage", "count", lambda v: {"input": {**NEW_MESSAGE, "tokenUsage": v}}),
+    Target("purgeEphemeralSessions", "idleSeconds", "count", lambda v: {"idleSeconds": v}),
 ]
 
 BAD_INPUTS = [
@@ -161,11 +172,12 @@ async def single_error(http: httpx.AsyncClient, query: str, variables: dict[str,
     return error
 
 
-async def everything() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """What the database holds: each session and persona row, in full."""
+async def everything() -> tuple[list[dict[str, Any]], ...]:
+    """What the database holds: each session, persona and message row, in full."""
     sessions = await models.Session.all().order_by("id").values()
     personas = await models.Persona.all().order_by("id").values()
-    return sessions, personas
+    messages = await models.Message.all().order_by("id").values()
+    return sessions, personas, messages
 
 
 @pytest.fixture
@@ -204,6 +216,9 @@ async def test_a_bad_value_is_bad_user_input_naming_the_field_and_writes_nothing
     error = await single_error(http, target.query, target.variables(value))
 
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": target.field}
+    # the message names the field as the client knows it too: "sessionId must be ..."
+    assert error["message"].startswith(f"{target.field} "), error["message"]
+    assert await single_error(http, target.query, target.variables(value)) == error  # a plan's answer
     assert await everything() == before
 
 

@@ -33,7 +33,7 @@ query Imported($id: ID!) {
 """
 PERSONAS = "{ personas { id name prompt description icon category defaultModel isDefault createdAt updatedAt } }"
 EMPTY_TEXT = "text must be 1 to 100000 characters"
-EMPTY_DEFAULT_MODEL = "default_model must be 1 to 100 characters"
+EMPTY_DEFAULT_MODEL = "defaultModel must be 1 to 100 characters"
 # What the import refuses today of the realistic sample: its empty assistant reply, and the
 # persona whose default model is '' (api.md §8 asks for both to be kept; the next issue does it).
 SAMPLE_REFUSALS = {("messages", EMPTY_TEXT): 1, ("personas", EMPTY_DEFAULT_MODEL): 1}

@@ -544,7 +544,7 @@ async def test_a_mutation_is_not_cut_by_the_time_limit(
     # Cutting a mutation short could leave half of it written; it runs to its end.
     create_session = models.Session.create_session
 
-    async def slow_create(*args: Any, **kwargs: Any) -> models.Session:
+    async def slow_create(*args: Any, **kwargs: Any) -> models.SessionRow:
         await asyncio.sleep(0.3)
         return await create_session(*args, **kwargs)
 

@@ -38,7 +38,8 @@ from models.database import (
 )
 from models.default_personas import DEFAULT_PERSONAS
 from models.pagination import Listing
-from models.session import SESSION_COLUMNS, Session, SessionOrder, SessionRow
+from models.session import Session, SessionOrder
+from models.session_columns import SessionRow
 from models.tortoise_adapter import forget_compiled_statements
 from support.databases import (
     drop_postgres_database,
@@ -310,7 +311,7 @@ async def test_every_session_newest_first_is_read_from_an_index_not_sorted_whole
     async with connected(f"sqlite://{tmp_path / 'kalito.db'}") as connection:
         await migrate()
         order = SessionOrder.UPDATED_AT_DESC.value
-        every = Listing(Session, SESSION_COLUMNS, SessionRow.from_db)
+        every = Listing(Session, SessionRow)
         for conditions, params in (([], [21]), ([order.past()], [MOMENT.isoformat(" "), "a-session-id", 21])):
             statement = every.select(conditions, order.order_by)
             _, plan = await connection.execute_query(f"EXPLAIN QUERY PLAN {statement}", params)

@@ -251,9 +251,13 @@ async def test_update_with_stale_expected_updated_at_is_a_conflict(gql: GraphQLC
     before = await all_rows()
     stale = "2025-09-16T10:08:36.187Z"  # one millisecond before the row's updatedAt
 
-    error = await gql.error(UPDATE_SESSION, {"input": {"id": "s1", "name": "Lost", "expectedUpdatedAt": stale}})
+    variables = {"input": {"id": "s1", "name": "Lost", "expectedUpdatedAt": stale}}
+    error = await gql.error(UPDATE_SESSION, variables)
 
     assert error["extensions"]["code"] == "CONFLICT"
+    # the moment as the API writes a DateTime, as the client sent it
+    assert error["message"] == f"session 's1' changed since {stale}"
+    assert await gql.error(UPDATE_SESSION, variables) == error  # the compiled plan's answer
     assert await all_rows() == before
 
 

@@ -1,0 +1,64 @@
+"""The columns of a session, each declared once (models/columns.py), and the session row type.
+
+Apart from models/session.py, which writes sessions and so records their events: the events
+(models/events.py) read the row type, and importing the writes from there would be a circle.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models import rules
+from models.columns import WRITABLE, Row, Writable, column
+from models.persona import Persona
+
+DEFAULT_NAME = "New Chat"
+
+
+class SessionColumns(Model):
+    id = column(
+        fields.CharField(max_length=64, primary_key=True),
+        rule=rules.check_id,
+        create=Writable(description="A client-made id (Kalito's frontend makes UUIDs); generated when omitted."),
+    )
+    name = column(
+        fields.CharField(max_length=rules.NAME_MAX, default=DEFAULT_NAME),
+        rule=rules.check_name,
+        create=Writable(description=f'Defaults to "{DEFAULT_NAME}".'),
+        update=WRITABLE,
+    )
+    model = column(
+        fields.CharField(max_length=rules.MODEL_MAX, null=True),
+        rule=rules.check_model,
+        create=WRITABLE,
+        update=WRITABLE,
+    )
+    # The contract's UpdateSessionInput lists recap after personaId.
+    recap = column(fields.TextField(null=True), rule=rules.check_recap, update=Writable(after="persona_id"))
+    persona: fields.ForeignKeyNullableRelation[Persona] = column(
+        fields.ForeignKeyField("models.Persona", related_name="sessions", null=True, on_delete=fields.SET_NULL),
+        rule=rules.check_id,
+        create=WRITABLE,
+        update=WRITABLE,
+    )
+    persona_id: str | None
+    saved = column(
+        fields.BooleanField(default=False),
+        create=Writable(default=False, description="Sessions are ephemeral unless saved."),
+        update=WRITABLE,
+        description="False while the session is ephemeral (it expires when idle).",
+    )
+    created_at = fields.DatetimeField()
+    updated_at = column(
+        fields.DatetimeField(), description="Last activity; pass it back as expectedUpdatedAt for a safe update."
+    )
+
+    class Meta:
+        abstract = True
+
+
+class SessionRow(Row, model=SessionColumns):
+    """A session as read or written, without a model instance: what the API answers."""
+
+    __slots__ = ()
