@@ -10,9 +10,11 @@ reported as a fraction of this one's.
 
     uvicorn --factory bench.floor:app_from_env   # BENCH_FLOOR_DATABASE_URL=sqlite://... or postgres://...
 
-The statements are copied from what the project sends (the `tortoise.db_client` logger at DEBUG
-while each operation runs once); `python -m bench.run --check` proves the answers identical.
-When the project changes its SQL or its JSON, change this file the same way.
+The statements are those the project sends (the `tortoise.db_client` logger at DEBUG while each
+operation runs once), their column lists and the objects of the answers taken from the models'
+column declarations (models/columns.py), as the project takes them: a new column needs nothing
+here. `python -m bench.run --check` proves the answers and the statements identical. When the
+project changes its SQL otherwise, change this file the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import enum
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -33,15 +36,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bench.workloads import APPENDED_FIELDS, CREATED_FIELDS, LISTED_FIELDS, LISTED_PERSONA_FIELDS, SESSION_FIELDS
+from models import sql
+from models.columns import Column, Row, json_value
+from models.message import MessageRow
+from models.persona import PersonaRow
+from models.session_columns import SessionRow
+
 ORDER = "UPDATED_AT_DESC"
-MESSAGE_ROLES = {"SYSTEM": "system", "USER": "user", "ASSISTANT": "assistant"}
-DEFAULT_NAME = "New Chat"
 ONE_TICK = timedelta(milliseconds=1)
 CHANNEL = "kalito_session_events"
 HEADERS = {"content-type": "application/json; charset=utf-8"}
 
+# Where a session row's columns are, in the statements' column lists (the declaration order).
+_ID, _UPDATED_AT = SessionRow.names.index("id"), SessionRow.names.index("updated_at")
+_PERSONA_ID = SessionRow.names.index("persona_id")
+# A message's columns but the id the database makes, as Tortoise inserts them.
+_MESSAGE_ID = MessageRow.names.index("id")
+_INSERTED_MESSAGE = [index for index, column in enumerate(MessageRow.columns) if not column.field.generated]
+
 # The statements the project runs (placeholders in SQLite's style; $n for PostgreSQL).
-_SESSION_COLUMNS = '"id","name","model","recap","persona_id","saved","created_at","updated_at"'
+_SESSION_COLUMNS = SessionRow.select_list
 SQL_SESSION = f'SELECT {_SESSION_COLUMNS} FROM "sessions" WHERE "id"=?'
 # What a write reads (through Tortoise's get_or_none) before it changes the row.
 SQL_SESSION_TO_WRITE = f'SELECT {_SESSION_COLUMNS} FROM "sessions" WHERE "id"=? LIMIT ?'
@@ -56,19 +71,14 @@ SQL_ALL_PAGE_AFTER = (
     'ORDER BY "updated_at" DESC,"id" DESC LIMIT ?'
 )
 SQL_MESSAGE_COUNTS = 'SELECT "session_id",COUNT(*) FROM "messages" WHERE "session_id" IN ({}) GROUP BY "session_id"'
-SQL_PERSONAS = (
-    'SELECT "id","name","prompt","description","icon","category","default_model","is_default","created_at",'
-    '"updated_at" FROM "personas" WHERE "id" IN ({}) ORDER BY "name" ASC,"id" ASC'
-)
+SQL_PERSONAS = f'SELECT {PersonaRow.select_list} FROM "personas" WHERE "id" IN ({{}}) ORDER BY "name" ASC,"id" ASC'
 SQL_PERSONA_EXISTS = 'SELECT 1 FROM "personas" WHERE "id"=? LIMIT ?'
 SQL_SESSION_EXISTS = 'SELECT 1 FROM "sessions" WHERE "id"=? LIMIT ?'
-SQL_INSERT_SESSION = (
-    'INSERT INTO "sessions" ("id","name","model","recap","saved","created_at","updated_at","persona_id") '
-    "VALUES (?,?,?,?,?,?,?,?)"
-)
+SQL_INSERT_SESSION = f'INSERT INTO "sessions" ({_SESSION_COLUMNS}) VALUES ({sql.placeholders(len(SessionRow.names))})'
 SQL_BUMP_SESSION = 'UPDATE "sessions" SET "updated_at"=? WHERE "id"=? AND "updated_at"=?'
 SQL_INSERT_MESSAGE = (
-    'INSERT INTO "messages" ("role","text","model","token_usage","created_at","session_id") VALUES (?,?,?,?,?,?)'
+    f'INSERT INTO "messages" ({sql.column_list([MessageRow.columns[index].sql_name for index in _INSERTED_MESSAGE])}) '
+    f"VALUES ({sql.placeholders(len(_INSERTED_MESSAGE))})"
 )
 SQL_NOTIFY = (
     "SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS t(payload, position) ORDER BY position"
@@ -317,23 +327,69 @@ def open_database(url: str) -> Database:
     return PostgresDatabase(url.replace("postgres://", "postgresql://", 1))
 
 
+def node_of(row: type[Row], fields: str, rows: type[Rows]) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """How the API writes the object of a row (its values in declaration order, as this driver
+    gives them) for the fields a workload asks: a function made once, as fast as the dictionary
+    written out by hand would be, for a floor that does the least."""
+    by_name = {column.graphql_name: (index, column) for index, column in enumerate(row.columns)}
+    namespace: dict[str, Any] = {}
+    entries = []
+    for name in fields.split():
+        index, column = by_name[name]
+        convert = api_value(column, rows)
+        value = f"row[{index}]"
+        if convert is not None:
+            namespace[f"convert_{index}"] = convert
+            converted = f"convert_{index}({value})"
+            value = f"(None if {value} is None else {converted})" if column.nullable else converted
+        entries.append(f"{name!r}: {value}")
+    node: Callable[[Sequence[Any]], dict[str, Any]] = eval(f"lambda row: {{{', '.join(entries)}}}", namespace)
+    return node
+
+
+def api_value(column: Column, rows: type[Rows]) -> Callable[[Any], Any] | None:
+    """How the API writes a stored value of the column (None: as it is)."""
+    value_type = column.value_type
+    if value_type is datetime:
+        return rows.api_time
+    if value_type is bool:
+        return bool  # SQLite holds 0 and 1
+    if isinstance(value_type, enum.EnumMeta):
+        return lambda value: value_type(value).name
+    if column.is_key and value_type is not str:
+        return str  # an ID is text
+    return None
+
+
+def new_row(row: type[Row], given: dict[str, Any], moment: datetime) -> list[Any]:
+    """A new row's values as the project writes it: each column the input gives (GraphQL names),
+    the others their defaults, and its moments `moment`."""
+    values = []
+    for column in row.columns:
+        value = given.get(column.graphql_name) if column.writable("create") else None
+        if column.name in ("created_at", "updated_at"):
+            value = moment
+        elif value is None:
+            value = column.default
+        elif isinstance(column.value_type, enum.EnumMeta):
+            value = column.value_type[value].value  # an enum's GraphQL name, stored as its value
+        values.append(value)
+    return values
+
+
 class Floor:
     def __init__(self, database: Database) -> None:
         self.db = database
-        self.rows = database.rows
+        self.rows = rows = database.rows
+        self.session_node = node_of(SessionRow, SESSION_FIELDS, rows)
+        self.listed_node = node_of(SessionRow, LISTED_FIELDS, rows)
+        self.persona_node = node_of(PersonaRow, LISTED_PERSONA_FIELDS, rows)
+        self.created_node = node_of(SessionRow, CREATED_FIELDS, rows)
+        self.appended_node = node_of(MessageRow, APPENDED_FIELDS, rows)
 
-    def session_node(self, row: Sequence[Any]) -> dict[str, Any]:
-        api_time = self.rows.api_time
-        return {
-            "id": row[0],
-            "name": row[1],
-            "model": row[2],
-            "recap": row[3],
-            "personaId": row[4],
-            "saved": bool(row[5]),
-            "createdAt": api_time(row[6]),
-            "updatedAt": api_time(row[7]),
-        }
+    def stored(self, values: Sequence[Any]) -> list[Any]:
+        moment_param = self.rows.moment_param
+        return [moment_param(value) if isinstance(value, datetime) else value for value in values]
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -343,37 +399,35 @@ class Floor:
 
     async def sessions(self, variables: dict[str, Any]) -> Response:
         rows = await self.db.fetch(SQL_SAVED_PAGE, [True, 51])
-        cursor_time = self.rows.cursor_time
+        cursor_time, node = self.rows.cursor_time, self.session_node
         edges = [
-            {"cursor": encode_cursor(cursor_time(row[7]), row[0]), "node": self.session_node(row)} for row in rows[:50]
+            {"cursor": encode_cursor(cursor_time(row[_UPDATED_AT]), row[_ID]), "node": node(row)} for row in rows[:50]
         ]
         return answer({"sessions": {"edges": edges, "pageInfo": page_info(edges, len(rows) > 50)}})
 
     async def sessions_rich(self, variables: dict[str, Any]) -> Response:
         fetched = await self.db.fetch(SQL_SAVED_PAGE, [True, 51])
         rows = fetched[:50]
-        session_ids = [row[0] for row in rows]
+        session_ids = [row[_ID] for row in rows]
         counts: dict[str, int] = {}
         if session_ids:
             distinct = list(dict.fromkeys(session_ids))
             counts = {
                 row[0]: row[1] for row in await self.db.fetch(in_list(SQL_MESSAGE_COUNTS, len(distinct)), distinct)
             }
-        persona_ids = list(dict.fromkeys(row[4] for row in rows if row[4] is not None))
+        persona_ids = list(dict.fromkeys(row[_PERSONA_ID] for row in rows if row[_PERSONA_ID] is not None))
         personas: dict[str, dict[str, Any]] = {}
         if persona_ids:
             for persona in await self.db.fetch(in_list(SQL_PERSONAS, len(persona_ids)), persona_ids):
-                personas[persona[0]] = {"id": persona[0], "name": persona[1]}
-        cursor_time, api_time = self.rows.cursor_time, self.rows.api_time
+                personas[persona[0]] = self.persona_node(persona)
+        cursor_time, node = self.rows.cursor_time, self.listed_node
         edges = [
             {
-                "cursor": encode_cursor(cursor_time(row[7]), row[0]),
+                "cursor": encode_cursor(cursor_time(row[_UPDATED_AT]), row[_ID]),
                 "node": {
-                    "id": row[0],
-                    "name": row[1],
-                    "updatedAt": api_time(row[7]),
-                    "messageCount": counts.get(row[0], 0),
-                    "persona": personas.get(row[4]) if row[4] is not None else None,
+                    **node(row),
+                    "messageCount": counts.get(row[_ID], 0),
+                    "persona": personas.get(row[_PERSONA_ID]) if row[_PERSONA_ID] is not None else None,
                 },
             }
             for row in rows
@@ -394,13 +448,9 @@ class Floor:
                 has_previous = rows[0][-1] is not None
             else:
                 has_previous = bool(await self.db.fetch(SQL_ALL_BEFORE_EXISTS, [value, row_id]))
-        cursor_time, api_time = self.rows.cursor_time, self.rows.api_time
+        cursor_time, node = self.rows.cursor_time, self.listed_node
         edges = [
-            {
-                "cursor": encode_cursor(cursor_time(row[7]), row[0]),
-                "node": {"id": row[0], "name": row[1], "updatedAt": api_time(row[7])},
-            }
-            for row in rows[:size]
+            {"cursor": encode_cursor(cursor_time(row[_UPDATED_AT]), row[_ID]), "node": node(row)} for row in rows[:size]
         ]
         info = {
             "hasNextPage": len(rows) > size,
@@ -416,64 +466,37 @@ class Floor:
         persona_id = given.get("personaId")
         if persona_id is not None and not await self.db.fetch(SQL_PERSONA_EXISTS, [persona_id, 1]):
             return refusal(f"personaId names no persona: {persona_id!r}", "BAD_USER_INPUT")
-        moment = now()
-        stored = self.rows.moment_param(moment)
-        name = given.get("name") or DEFAULT_NAME
-        saved = bool(given.get("saved") or False)
+        session = new_row(SessionRow, given, now())
+        stored = self.stored(session)
         async with self.db.transaction() as transaction:
-            await transaction.execute(
-                SQL_INSERT_SESSION, (given["id"], name, given.get("model"), None, saved, stored, stored, persona_id)
-            )
+            await transaction.execute(SQL_INSERT_SESSION, stored)
             if self.db.notifies:
-                session = (given["id"], name, given.get("model"), None, persona_id, saved)
-                await transaction.notify([event_payload("CREATED", session, moment, moment)])
-        at = api_moment(moment)
-        node = {
-            "id": given["id"],
-            "name": name,
-            "model": given.get("model"),
-            "personaId": persona_id,
-            "saved": saved,
-            "createdAt": at,
-            "updatedAt": at,
-        }
-        return answer({"createSession": node})
+                await transaction.notify([event_payload("CREATED", session)])
+        return answer({"createSession": self.created_node(stored)})
 
     async def append_message(self, variables: dict[str, Any]) -> Response:
         given = variables["input"]
         session_id = given["sessionId"]
-        role = MESSAGE_ROLES[given["role"]]
         moment_param = self.rows.moment_param
         async with self.db.transaction() as transaction:
             if await transaction.fetch(SQL_SESSION_EXISTS, [session_id, 1]):
-                row = (await transaction.fetch(SQL_SESSION_TO_WRITE, [session_id, 2]))[0]
-                previous = row[7]
+                session = list((await transaction.fetch(SQL_SESSION_TO_WRITE, [session_id, 2]))[0])
+                previous = session[_UPDATED_AT]
                 previous_moment = previous if isinstance(previous, datetime) else datetime.fromisoformat(previous)
                 moment = max(now(), previous_moment + ONE_TICK)
                 await transaction.execute(SQL_BUMP_SESSION, [moment_param(moment), session_id, previous])
-                kind, created = "UPDATED", row[6]
-                session = tuple(row[:6])
+                session[_UPDATED_AT] = moment
+                kind = "UPDATED"
             else:
                 moment = now()
-                stored = moment_param(moment)
-                await transaction.create_session_savepoint(
-                    (session_id, DEFAULT_NAME, None, None, False, stored, stored, None)
-                )
-                kind, created = "CREATED", moment
-                session = (session_id, DEFAULT_NAME, None, None, None, False)
-            message_id = await transaction.insert_message(
-                [role, given["text"], given.get("model"), given.get("tokenUsage"), moment_param(moment), session_id]
-            )
+                session = new_row(SessionRow, {"id": session_id}, moment)
+                await transaction.create_session_savepoint(self.stored(session))
+                kind = "CREATED"
+            message = self.stored(new_row(MessageRow, given, moment))
+            message[_MESSAGE_ID] = await transaction.insert_message([message[index] for index in _INSERTED_MESSAGE])
             if self.db.notifies:
-                await transaction.notify([event_payload(kind, session, created, moment)])
-        node = {
-            "id": str(message_id),
-            "sessionId": session_id,
-            "role": given["role"],
-            "text": given["text"],
-            "createdAt": api_moment(moment),
-        }
-        return answer({"appendMessage": node})
+                await transaction.notify([event_payload(kind, session)])
+        return answer({"appendMessage": self.appended_node(message)})
 
 
 def page_info(edges: list[dict[str, Any]], has_next: bool) -> dict[str, Any]:
@@ -484,20 +507,11 @@ def refusal(message: str, code: str) -> Response:
     return Response(orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}), headers=HEADERS)
 
 
-def event_payload(kind: str, session: Sequence[Any], created: datetime, updated: datetime) -> str:
-    """The NOTIFY payload of models/events.py, for a session row (id, name, model, recap,
-    persona_id, saved, ...) as this write committed it."""
-    row = {
-        "id": session[0],
-        "name": session[1],
-        "model": session[2],
-        "recap": session[3],
-        "persona_id": session[4],
-        "saved": bool(session[5]),
-        "created_at": created.isoformat(),
-        "updated_at": updated.isoformat(),
-    }
-    return orjson.dumps({"kind": kind, "sessionId": session[0], "session": row}).decode()
+def event_payload(kind: str, session: Sequence[Any]) -> str:
+    """The NOTIFY payload of models/events.py: the session row's own mapping, as this write
+    committed it (its values in declaration order)."""
+    row = {name: json_value(value) for name, value in zip(SessionRow.names, session, strict=True)}
+    return orjson.dumps({"kind": kind, "sessionId": session[_ID], "session": row}).decode()
 
 
 def create_app(database_url: str) -> Starlette:

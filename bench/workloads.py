@@ -25,7 +25,12 @@ def session_id(number: int) -> str:
     return f"{number:08x}-0000-4000-8000-{number:012x}"
 
 
+# The fields each workload asks of its objects (bench/floor.py answers the same ones).
 SESSION_FIELDS = "id name model recap personaId saved createdAt updatedAt"
+LISTED_FIELDS = "id name updatedAt"  # a sidebar's and a page's sessions
+LISTED_PERSONA_FIELDS = "id name"
+CREATED_FIELDS = "id name model personaId saved createdAt updatedAt"
+APPENDED_FIELDS = "id sessionId role text createdAt"
 
 
 @dataclass(frozen=True)
@@ -63,20 +68,19 @@ SESSIONS = Workload(
 SESSIONS_RICH = Workload(
     "sessions-rich",
     "sessions(50) +persona +messageCount",
-    "query Sidebar { sessions(first: 50) { edges { cursor node { id name updatedAt messageCount "
-    "persona { id name } } } pageInfo { hasNextPage endCursor } } }",
+    f"query Sidebar {{ sessions(first: 50) {{ edges {{ cursor node {{ {LISTED_FIELDS} messageCount "
+    f"persona {{ {LISTED_PERSONA_FIELDS} }} }} }} pageInfo {{ hasNextPage endCursor }} }} }}",
 )
 # Every session (saved: null), newest activity first: 100,000 sessions make 5,000 pages of 20.
 PAGE_QUERY = (
     f"query Page($after: String) {{ sessions(first: {PAGE_SIZE}, after: $after, filter: {{ saved: null }}) "
-    "{ edges { cursor node { id name updatedAt } } pageInfo { hasNextPage hasPreviousPage endCursor } } }"
+    f"{{ edges {{ cursor node {{ {LISTED_FIELDS} }} }} pageInfo {{ hasNextPage hasPreviousPage endCursor }} }} }}"
 )
 PAGE_FIRST = Workload("page", "page 1 (first: 20)", PAGE_QUERY, {"after": None})
 CREATE_SESSION = Workload(
     "create-session",
     "createSession",
-    "mutation Create($input: CreateSessionInput!) { createSession(input: $input) { "
-    "id name model personaId saved createdAt updatedAt } }",
+    f"mutation Create($input: CreateSessionInput!) {{ createSession(input: $input) {{ {CREATED_FIELDS} }} }}",
     {"input": {"id": ID_MARKER, "name": "Benchmark chat", "model": "gpt-4.1-nano", "personaId": "default-cloud"}},
     ids="new",
     write=True,
@@ -85,8 +89,7 @@ CREATE_SESSION = Workload(
 APPEND_MESSAGE = Workload(
     "append-message",
     "appendMessage",
-    "mutation Append($input: AppendMessageInput!) { appendMessage(input: $input) { "
-    "id sessionId role text createdAt } }",
+    f"mutation Append($input: AppendMessageInput!) {{ appendMessage(input: $input) {{ {APPENDED_FIELDS} }} }}",
     {"input": {"sessionId": ID_MARKER, "role": "USER", "text": "And what did Poe think of cats?"}},
     # The newer half only: the oldest sessions (the last pages) keep their place in the list.
     ids="upper",
