@@ -9,16 +9,32 @@ not follow, those fractions compare different work: this test fails first. No lo
 from __future__ import annotations
 
 import asyncio
+import enum
+from datetime import datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
-from bench import dataset
+import models
+from bench import dataset, floor
 from bench.check import check_equivalence, compare, normalise, statement_differences
 from bench.run import page_position, servers
-from bench.workloads import APPEND_MESSAGE, CREATE_SESSION, SESSION, workloads
+from bench.workloads import (
+    APPEND_MESSAGE,
+    APPENDED_FIELDS,
+    CREATE_SESSION,
+    CREATED_FIELDS,
+    LISTED_FIELDS,
+    SESSION,
+    SESSION_FIELDS,
+    workloads,
+)
+from models import clock, sql
+from models.columns import Row
 from support.databases import throwaway_postgres_database
 from tests.databases import ON_POSTGRES
+from tests.test_columns import OUTPUTS, sample_row
 
 TINY = dataset.DatasetSpec(sessions=120, messages=900)
 
@@ -89,3 +105,42 @@ def test_statements_compare_without_column_order_and_placeholder_style() -> None
     assert normalise(sqlite) == normalise('SELECT "id","name" FROM "sessions" WHERE "id"=$1 LIMIT $2')
     assert normalise(sqlite) != normalise('SELECT "id","name" FROM "sessions" WHERE "id"=$1')
     assert normalise(sqlite) != normalise('SELECT "id" FROM "sessions" WHERE "id"=? LIMIT ?')
+
+
+# --- the floor's statements and answers follow the column declarations -------------------------
+
+
+def test_the_floor_reads_and_writes_every_column_of_a_session() -> None:
+    for statement in (floor.SQL_SESSION, floor.SQL_SESSION_TO_WRITE, floor.SQL_SAVED_PAGE, floor.SQL_INSERT_SESSION):
+        assert models.SessionRow.select_list in statement
+    assert models.PersonaRow.select_list in floor.SQL_PERSONAS
+    generated = [column.sql_name for column in models.MessageRow.columns if column.field.generated]
+    assert floor.SQL_INSERT_MESSAGE.startswith(
+        f'INSERT INTO "messages" ({models.MessageRow.select_list.replace(sql.column_list(generated) + ",", "")})'
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "fields"),
+    [
+        (models.SessionRow, SESSION_FIELDS),
+        (models.SessionRow, LISTED_FIELDS),
+        (models.SessionRow, CREATED_FIELDS),
+        (models.MessageRow, APPENDED_FIELDS),
+    ],
+)
+def test_the_floor_answers_a_row_s_fields_as_the_api_writes_them(row: type[Row], fields: str) -> None:
+    written = sample_row(row)
+    stored = [value.value if isinstance(value, enum.Enum) else value for value in written]
+    node = floor.node_of(row, fields, floor.Rows)(stored)
+    # what the API answers: the strawberry object, serialized
+    expected_object = next(output for output, source in OUTPUTS if source is row).from_model(written)
+    by_graphql = {column.graphql_name: column for column in row.columns}
+    assert list(node) == fields.split()
+    for name in fields.split():
+        value = getattr(expected_object, by_graphql[name].name)
+        if isinstance(value, datetime):
+            value = clock.text(value)
+        elif isinstance(value, enum.Enum):
+            value = value.name
+        assert node[name] == value, name

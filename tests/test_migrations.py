@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import pkgutil
 import sqlite3
 import uuid
@@ -19,6 +20,9 @@ import pytest
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext
+from tortoise.fields.base import Field
+from tortoise.fields.relational import ManyToManyFieldInstance
+from tortoise.migrations import operations as ops
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 from tortoise.utils import get_schema_sql
@@ -304,6 +308,54 @@ async def test_a_migration_that_rebuilds_the_sessions_table_keeps_every_row_that
         if is_sqlite(connection):
             _, enforced = await connection.execute_query("PRAGMA foreign_keys")
             assert dict(enforced[0]) == {"foreign_keys": 1}, "foreign keys must be enforced again after"
+
+
+# --- (3) a NOT NULL column added to a table that holds rows ---------------------------------------
+
+
+async def test_a_not_null_column_with_its_db_default_is_added_to_a_database_that_holds_rows(
+    new_database: Callable[[], Awaitable[str]],
+) -> None:
+    async with connected(await new_database()) as connection:
+        await migrate_to_first(connection)
+        before = await fill(connection)
+
+        report = await migrate("tests.column_migrations")
+
+        assert report.applied == ["0002_session_pinned"]
+        after = await snapshot(connection)
+        assert as_before(after, before) == before
+        assert [bool(session["pinned"]) for session in after["sessions"]] == [False] * len(SESSIONS)
+
+
+async def test_a_not_null_column_without_a_db_default_cannot_be_added_to_a_database_that_holds_rows(
+    new_database: Callable[[], Awaitable[str]],
+) -> None:
+    """Why the migration of such a column needs the value existing rows get (the trap)."""
+    async with connected(await new_database()) as connection:
+        await migrate_to_first(connection)
+        before = await fill(connection)
+
+        with pytest.raises(Exception, match=r"(?i)not null|null value"):
+            await migrate("tests.column_migrations_without_default")
+
+        assert await snapshot(connection) == before  # all or nothing: nothing
+
+
+def test_every_not_null_column_a_migration_adds_says_what_existing_rows_get() -> None:
+    """A table may hold rows when a migration adds a column to it: a NOT NULL one must have its
+    `db_default=` (tests.column_migrations shows it works; its twin without, that it fails)."""
+    missing = [
+        f"{name}: {operation.model_name}.{operation.name}"
+        for name in HISTORY
+        for operation in importlib.import_module(f"models.migrations.{name}").Migration.operations
+        if isinstance(operation, ops.AddField)
+        and isinstance(operation.field, Field)
+        and not isinstance(operation.field, ManyToManyFieldInstance)
+        and not operation.field.null
+        and not operation.field.has_db_default()
+    ]
+    assert not missing, f"give each field `db_default=` (the value existing rows get): {missing}"
 
 
 async def test_every_session_newest_first_is_read_from_an_index_not_sorted_whole(tmp_path: Path) -> None:

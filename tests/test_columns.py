@@ -1,0 +1,260 @@
+"""One declaration per column (models/columns.py): every list derived from the declarations
+agrees with them — the row types and their SQL, the event payload, the GraphQL types and inputs,
+the input checks (the bench floor's: tests/test_bench_smoke.py) — and the payload carries every
+column across processes on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLType,
+    get_named_type,
+)
+from strawberry.types.base import StrawberryObjectDefinition
+from tortoise import connections
+from tortoise.context import TortoiseContext
+
+import models
+from models import events, sql
+from models.columns import Column, Row
+from schema import build_schema
+from schema.inputs import (
+    AppendMessageInput,
+    CreatePersonaInput,
+    CreateSessionInput,
+    UpdatePersonaInput,
+    UpdateSessionInput,
+)
+from schema.personas import Persona
+from schema.strawberry_adapter import graphql_schema
+from schema.types import Message, Session
+from support.databases import postgres_url_for
+
+ROWS: list[type[Row]] = [models.SessionRow, models.MessageRow, models.PersonaRow]
+MODELS: dict[type[Row], type[models.Session | models.Message | models.Persona]] = {
+    models.SessionRow: models.Session,
+    models.MessageRow: models.Message,
+    models.PersonaRow: models.Persona,
+}
+# Each GraphQL type and input made from a row type: (the strawberry class, its row type).
+OUTPUTS: list[tuple[type[Any], type[Row]]] = [
+    (Session, models.SessionRow),
+    (Message, models.MessageRow),
+    (Persona, models.PersonaRow),
+]
+CREATE_INPUTS: list[tuple[type[Any], type[Row]]] = [
+    (CreateSessionInput, models.SessionRow),
+    (AppendMessageInput, models.MessageRow),
+    (CreatePersonaInput, models.PersonaRow),
+]
+UPDATE_INPUTS: list[tuple[type[Any], type[Row]]] = [
+    (UpdateSessionInput, models.SessionRow),
+    (UpdatePersonaInput, models.PersonaRow),
+]
+MOMENT = datetime(2025, 9, 16, 10, 8, 36, 188_000, tzinfo=UTC)
+
+
+def sample_value(column: Column, index: int) -> Any:
+    """A value of the column that every rule accepts and no default equals."""
+    value_type = column.value_type
+    if value_type is datetime:
+        return MOMENT
+    if value_type is bool:
+        return not column.default
+    if isinstance(value_type, enum.EnumMeta):
+        return list(value_type)[-1]
+    if value_type is int or (column.field.pk and value_type is not str):
+        return 40 + index
+    return f"{column.name}-{index}"  # an id, a name, a model and a text alike
+
+
+def sample_row(row: type[Row]) -> Row:
+    return row(*(sample_value(column, index) for index, column in enumerate(row.columns)))
+
+
+@pytest.fixture
+async def initialised() -> AsyncIterator[None]:
+    """The models as Tortoise completes them at start (a reference's column a field of its own),
+    on a database in memory: the tests below read no row."""
+    async with TortoiseContext() as context:
+        await context.init(config=models.tortoise_config("sqlite://:memory:"))
+        yield
+
+
+# --- the row types and their SQL ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.__name__)
+async def test_a_row_type_holds_exactly_the_columns_of_its_table(row: type[Row], initialised: None) -> None:
+    model = MODELS[row]
+    assert {column.sql_name for column in row.columns} == set(model._meta.db_fields)
+    assert row.select_list == sql.column_list([column.sql_name for column in row.columns])
+    # the statement Tortoise makes for the same table names the same columns
+    tortoise_select = model.all().sql()
+    assert sorted(tortoise_select.split(" FROM ")[0].removeprefix("SELECT ").split(",")) == sorted(
+        row.select_list.split(",")
+    )
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.__name__)
+def test_a_row_reads_back_from_its_mapping_and_from_stored_values(row: type[Row]) -> None:
+    written = sample_row(row)
+    assert list(written.as_mapping()) == list(row.names)
+    assert row.from_mapping(json.loads(json.dumps(written.as_mapping()))) == written
+    stored = [value.isoformat(" ") if isinstance(value, datetime) else value for value in written]
+    assert row.from_db([*stored, "a last column the page asks"]) == written
+
+
+def test_the_event_payload_is_the_session_row_s_own_mapping() -> None:
+    session = models.SessionRow(*sample_row(models.SessionRow))
+    event = events.SessionEvent(events.SessionEventKind.UPDATED, session.id, session)
+    payload = json.loads(event.to_payload())
+    assert payload == {"kind": "UPDATED", "sessionId": session.id, "session": session.as_mapping()}
+    assert events.SessionEvent.from_payload(event.to_payload()) == event
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.__name__)
+def test_every_rule_refuses_naming_the_field_as_clients_know_it(row: type[Row]) -> None:
+    for column in row.columns:
+        if column.api.rule is None:
+            continue
+        refused = -1 if column.value_type is int else "a\x00b"  # below every minimum; NUL in any text
+        with pytest.raises(models.InvalidInput) as refusal:
+            row.check({column.name: refused})
+        assert refusal.value.field == column.graphql_name
+        assert refusal.value.message.startswith(f"{column.graphql_name} ")
+        if not column.nullable:
+            with pytest.raises(models.InvalidInput, match=f"^{column.graphql_name} cannot be null$"):
+                row.check({column.name: None})
+
+
+# --- the GraphQL face ----------------------------------------------------------------------------
+
+
+def graphql_type_of(name: str) -> Any:
+    return graphql_schema(build_schema()).get_type(name)
+
+
+def is_of_column_type(graphql: GraphQLType, column: Column) -> bool:
+    named = get_named_type(graphql)
+    if column.is_key:
+        return named.name == "ID"
+    if isinstance(column.value_type, enum.EnumMeta):
+        return isinstance(named, GraphQLEnumType) and named.name == column.value_type.__name__
+    expected = {str: "String", int: "Int", bool: "Boolean", datetime: "DateTime"}[column.value_type]
+    return named.name == expected
+
+
+@pytest.mark.parametrize(("output", "row"), OUTPUTS, ids=lambda value: value.__name__)
+def test_an_output_type_has_a_field_per_column_as_declared(output: type[Any], row: type[Row]) -> None:
+    definition: StrawberryObjectDefinition = output.__strawberry_definition__
+    graphql = graphql_type_of(definition.name)
+    assert isinstance(graphql, GraphQLObjectType)
+    assert list(graphql.fields)[: len(row.columns)] == [column.graphql_name for column in row.columns]
+    for column in row.columns:
+        field = graphql.fields[column.graphql_name]
+        assert isinstance(field.type, GraphQLNonNull) is not column.nullable, column.name
+        assert is_of_column_type(field.type, column), column.name
+        assert field.description == column.api.description, column.name
+
+
+@pytest.mark.parametrize(("output", "row"), OUTPUTS, ids=lambda value: value.__name__)
+def test_from_model_sets_every_field_that_has_no_resolver(output: type[Any], row: type[Row]) -> None:
+    definition: StrawberryObjectDefinition = output.__strawberry_definition__
+    read = [field.python_name for field in definition.fields if field.base_resolver is None]
+    assert read == list(row.names)
+    written = sample_row(row)
+    made = output.from_model(written)
+    for column, value in zip(row.columns, written, strict=True):
+        expected = str(value) if column.is_key else value  # GraphQL's ID is text
+        assert getattr(made, column.name) == expected, column.name
+
+
+def input_fields(strawberry_input: type[Any]) -> Any:
+    graphql = graphql_type_of(strawberry_input.__strawberry_definition__.name)
+    assert isinstance(graphql, GraphQLInputObjectType)
+    return graphql.fields
+
+
+@pytest.mark.parametrize(("strawberry_input", "row"), CREATE_INPUTS, ids=lambda value: value.__name__)
+def test_a_create_input_has_the_columns_written_at_creation(strawberry_input: type[Any], row: type[Row]) -> None:
+    fields = input_fields(strawberry_input)
+    written = row.writable("create")
+    assert list(fields) == [column.graphql_name for column in written]
+    for column in written:
+        field, face = fields[column.graphql_name], column.writable("create")
+        assert face is not None
+        required = not column.nullable and column.default is None and not column.field.pk
+        assert isinstance(field.type, GraphQLNonNull) is required, column.name
+        assert is_of_column_type(field.type, column), column.name
+        assert field.description == face.description, column.name
+        if not required:
+            assert field.default_value == (face.default.name if isinstance(face.default, enum.Enum) else face.default)
+
+
+@pytest.mark.parametrize(("strawberry_input", "row"), UPDATE_INPUTS, ids=lambda value: value.__name__)
+def test_an_update_input_has_the_key_and_the_columns_clients_change(
+    strawberry_input: type[Any], row: type[Row]
+) -> None:
+    fields = input_fields(strawberry_input)
+    written = row.writable("update")
+    names = ["id", *(column.graphql_name for column in written)]
+    assert list(fields)[: len(names)] == names
+    assert isinstance(fields["id"].type, GraphQLNonNull)
+    for column in written:
+        field = fields[column.graphql_name]
+        assert not isinstance(field.type, GraphQLNonNull), column.name  # null clears, or is refused
+        assert is_of_column_type(field.type, column), column.name
+    # every field after them is the input's own (expectedUpdatedAt), none a column
+    assert not set(list(fields)[len(names) :]) & {column.graphql_name for column in row.columns}
+
+
+# --- every column through PostgreSQL's NOTIFY --------------------------------------------------------
+
+
+@pytest.fixture
+async def notifications(db: str) -> AsyncIterator[asyncio.Queue[str]]:
+    """The payloads of the session events channel, on a LISTEN connection of its own."""
+    if db != "postgres":
+        pytest.skip("NOTIFY is PostgreSQL's")
+    connection = await asyncpg.connect(postgres_url_for(connections.get("default").database))
+    payloads: asyncio.Queue[str] = asyncio.Queue()
+    await connection.add_listener(events.CHANNEL, lambda *notification: payloads.put_nowait(notification[3]))
+    try:
+        yield payloads
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_every_column_of_a_session_travels_through_notify(notifications: asyncio.Queue[str]) -> None:
+    """A column the payload lost would reach other processes' subscribers with its default."""
+    await models.Session.create_session("everything")
+    changes = {}
+    for index, column in enumerate(models.SessionRow.writable("update")):
+        target = getattr(column.field, "related_model", None)
+        changes[column.name] = (await target.first()).pk if target is not None else sample_value(column, index)
+    await models.Session.update_session("everything", changes)
+    stored = await models.Session.by_id("everything")
+    assert stored is not None
+    for name, value in changes.items():
+        assert getattr(stored, name) == value != models.SessionRow.by_name[name].default, name
+
+    created, updated = [
+        events.SessionEvent.from_payload(await asyncio.wait_for(notifications.get(), 5)) for _ in range(2)
+    ]
+
+    assert created.kind is events.SessionEventKind.CREATED
+    assert updated == events.SessionEvent(events.SessionEventKind.UPDATED, "everything", stored)
