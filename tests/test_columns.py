@@ -10,13 +10,14 @@ import enum
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_origin
 
 import asyncpg
 import pytest
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLType,
@@ -77,7 +78,22 @@ def sample_value(column: Column, index: int) -> Any:
         return list(value_type)[-1]
     if value_type is int or (column.field.pk and value_type is not str):
         return 40 + index
+    if value_type is float:
+        return index / 100  # below every maximum (importance's 1, topP's 1)
+    if get_origin(value_type) is list:
+        return [f"{column.name}-{index}", "second"]
+    if get_origin(value_type) is dict:
+        return {f"{column.name}-{index}": "a value", "kalito.care_category": ""}
     return f"{column.name}-{index}"  # an id, a name, a model and a text alike
+
+
+def stored_value(value: Any) -> Any:
+    """A value as SQLite's driver gives it back: moments and JSON as text."""
+    if isinstance(value, datetime):
+        return value.isoformat(" ")
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return value
 
 
 def sample_row(row: type[Row]) -> Row:
@@ -113,7 +129,7 @@ def test_a_row_reads_back_from_its_mapping_and_from_stored_values(row: type[Row]
     written = sample_row(row)
     assert list(written.as_mapping()) == list(row.names)
     assert row.from_mapping(json.loads(json.dumps(written.as_mapping()))) == written
-    stored = [value.isoformat(" ") if isinstance(value, datetime) else value for value in written]
+    stored = [stored_value(value) for value in written]
     assert row.from_db([*stored, "a last column the page asks"]) == written
 
 
@@ -125,12 +141,24 @@ def test_the_event_payload_is_the_session_row_s_own_mapping() -> None:
     assert events.SessionEvent.from_payload(event.to_payload()) == event
 
 
+def refused_value(column: Column) -> Any:
+    """A value below every minimum, or holding a NUL (which no text may)."""
+    value_type = column.value_type
+    if value_type in (int, float):
+        return value_type(-1)
+    if get_origin(value_type) is list:
+        return ["a\x00b"]
+    if get_origin(value_type) is dict:
+        return {"key": "a\x00b"}
+    return "a\x00b"
+
+
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.__name__)
 def test_every_rule_refuses_naming_the_field_as_clients_know_it(row: type[Row]) -> None:
     for column in row.columns:
         if column.api.rule is None:
             continue
-        refused = -1 if column.value_type is int else "a\x00b"  # below every minimum; NUL in any text
+        refused = refused_value(column)
         with pytest.raises(models.InvalidInput) as refusal:
             row.check({column.name: refused})
         assert refusal.value.field == column.graphql_name
@@ -153,7 +181,12 @@ def is_of_column_type(graphql: GraphQLType, column: Column) -> bool:
         return named.name == "ID"
     if isinstance(column.value_type, enum.EnumMeta):
         return isinstance(named, GraphQLEnumType) and named.name == column.value_type.__name__
-    expected = {str: "String", int: "Int", bool: "Boolean", datetime: "DateTime"}[column.value_type]
+    if get_origin(column.value_type) is list:  # [String!]
+        listed = graphql.of_type if isinstance(graphql, GraphQLNonNull) else graphql
+        return isinstance(listed, GraphQLList) and isinstance(listed.of_type, GraphQLNonNull) and named.name == "String"
+    if get_origin(column.value_type) is dict:
+        return named.name == "JSON"
+    expected = {str: "String", int: "Int", float: "Float", bool: "Boolean", datetime: "DateTime"}[column.value_type]
     return named.name == expected
 
 
