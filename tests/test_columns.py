@@ -24,13 +24,15 @@ from graphql import (
     get_named_type,
 )
 from strawberry.types.base import StrawberryObjectDefinition
-from tortoise import connections
+from tortoise import connections, fields
 from tortoise.context import TortoiseContext
+from tortoise.models import Model
 
 import models
 from models import events, sql
-from models.columns import Column, Row
+from models.columns import Column, Row, columns_of
 from schema import build_schema
+from schema.columns import graphql_type
 from schema.inputs import (
     AppendMessageInput,
     CreatePersonaInput,
@@ -166,6 +168,50 @@ def test_every_rule_refuses_naming_the_field_as_clients_know_it(row: type[Row]) 
         if not column.nullable:
             with pytest.raises(models.InvalidInput, match=f"^{column.graphql_name} cannot be null$"):
                 row.check({column.name: None})
+
+
+# --- what a declaration may add: rules across columns, computed values, null that resets ---------
+
+
+def test_a_rule_that_reads_another_column_gets_its_checked_value_in_any_order() -> None:
+    assistant, user = models.MessageRole.ASSISTANT, models.MessageRole.USER
+    assert models.MessageRow.check({"text": "", "role": assistant}) == {"text": "", "role": assistant}
+    for values in ({"text": "", "role": user}, {"role": user, "text": ""}, {"text": ""}):
+        with pytest.raises(models.InvalidInput, match=r"^text must be 1 to 100000 characters$"):
+            models.MessageRow.check(values)
+
+
+def test_a_computed_column_is_computed_only_when_a_create_leaves_it_out_or_null() -> None:
+    question = {"session_id": "s", "role": models.MessageRole.USER, "text": "why?"}
+    assert models.MessageRow.created(question)["importance"] == 0.7
+    assert models.MessageRow.created({**question, "importance": None})["importance"] == 0.7
+    assert models.MessageRow.created({**question, "importance": 0.0})["importance"] == 0.0
+
+
+def test_null_in_an_update_resets_only_the_columns_declared_so() -> None:
+    assert models.PersonaRow.changed({"stop_sequences": None, "temperature": None}) == {
+        "stop_sequences": [],
+        "temperature": None,
+    }
+    assert models.SessionRow.changed({"metadata": None}) == {"metadata": {}}
+    assert models.SessionRow.changed({"name": None}) == {"name": None}  # and check() refuses it
+    first, second = (
+        models.PersonaRow.changed({"suggested_models": None}),
+        models.PersonaRow.changed({"suggested_models": None}),
+    )
+    assert first["suggested_models"] is not second["suggested_models"]  # a new list each time
+
+
+def test_a_json_column_must_say_what_it_holds() -> None:
+    class Untyped(Model):
+        settings: fields.JSONField[Any] = fields.JSONField(default=dict)  # no type argument
+
+        class Meta:
+            abstract = True
+
+    [column] = [column for column in columns_of(Untyped) if column.name == "settings"]
+    with pytest.raises(TypeError, match=r"settings: say what the JSON holds"):
+        graphql_type(column)
 
 
 # --- the GraphQL face ----------------------------------------------------------------------------
