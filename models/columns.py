@@ -10,10 +10,9 @@ it appears in GraphQL (a description; the name, camelCase of the attribute unles
 type, from the storage type, ID for keys). A field without `column()` is read, never written.
 A JSON column says the Python type of its values as the field's type argument, and its GraphQL
 type follows (`fields.JSONField[list[str]](...)`: `[String!]!`; `JSONField[dict[str, str]]`: the
-JSON scalar). A rule
-that reads other columns of the row names them (`reads=("role",)`: they come checked, by
-keyword), and a value computed from the others when a create leaves it out says how
-(`computed=`).
+JSON scalar). A rule that reads other columns of the row names them (`reads=("role",)`: they
+come checked, by keyword); a value computed from the others when a create leaves it out says
+how (`computed=`); `Writable(null_resets=True)` makes null in an update empty a list or map.
 
 From `Model._meta`, `Row` makes each table's row type: the plain tuple that the hand-written SQL
 reads into (without a model instance, models/sql.py) and that every write answers, with its SQL
