@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import math
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, get_origin
@@ -179,6 +180,13 @@ def test_a_rule_that_reads_another_column_gets_its_checked_value_in_any_order() 
     for values in ({"text": "", "role": user}, {"role": user, "text": ""}, {"text": ""}):
         with pytest.raises(models.InvalidInput, match=r"^text must be 1 to 100000 characters$"):
             models.MessageRow.check(values)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_a_number_rule_refuses_what_json_cannot_send_too(value: float) -> None:
+    """NaN and the infinities never arrive in JSON, but a rule must not let them through."""
+    with pytest.raises(models.InvalidInput, match=r"^importance must be a finite number from 0 to 1$"):
+        models.MessageRow.check({"importance": value})
 
 
 def test_a_computed_column_is_computed_only_when_a_create_leaves_it_out_or_null() -> None:

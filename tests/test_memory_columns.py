@@ -258,9 +258,11 @@ async def test_metadata_is_created_read_back_and_empty_by_default(gql: GraphQLCl
 
     created = await gql.data(CREATE_SESSION, {"input": {"id": "care.1", "metadata": metadata}})
     plain = await gql.data(CREATE_SESSION, {"input": {"id": "plain"}})
+    nulled = await gql.data(CREATE_SESSION, {"input": {"id": "nulled", "metadata": None}})
 
     assert created == {"createSession": {"id": "care.1", "metadata": metadata}}
     assert plain == {"createSession": {"id": "plain", "metadata": {}}}
+    assert nulled == {"createSession": {"id": "nulled", "metadata": {}}}
     assert (await twice(gql, SESSION, {"id": "care.1"}))["session"]["metadata"] == metadata
     assert (await twice(gql, SESSION, {"id": "plain"}))["session"]["metadata"] == {}
     assert (await models.Session.by_id("care.1")).metadata == metadata  # type: ignore[union-attr]
