@@ -358,23 +358,33 @@ def api_value(column: Column, rows: type[Rows]) -> Callable[[Any], Any] | None:
         return lambda value: value_type(value).name
     if column.is_key and value_type is not str:
         return str  # an ID is text
+    if column.is_json:
+        return orjson.loads  # stored as text (jsonb: asyncpg hands it over as text)
     return None
 
 
 def new_row(row: type[Row], given: dict[str, Any], moment: datetime) -> list[Any]:
     """A new row's values as the project writes it: each column the input gives (GraphQL names),
-    the others their defaults, and its moments `moment`."""
-    values = []
+    the computed ones computed (a message's importance), the others their defaults, and its
+    moments `moment`."""
+    values = {}
     for column in row.columns:
         value = given.get(column.graphql_name) if column.writable("create") else None
+        if value is not None and isinstance(column.value_type, enum.EnumMeta):
+            value = column.value_type[value]  # an enum's GraphQL name
+        values[column.name] = value
+    values = row.created(values)
+    new = []
+    for column in row.columns:
+        value = values.get(column.name)
         if column.name in ("created_at", "updated_at"):
             value = moment
         elif value is None:
             value = column.default
-        elif isinstance(column.value_type, enum.EnumMeta):
-            value = column.value_type[value].value  # an enum's GraphQL name, stored as its value
-        values.append(value)
-    return values
+        elif isinstance(value, enum.Enum):
+            value = value.value  # stored as its value
+        new.append(value)
+    return new
 
 
 class Floor:
@@ -389,7 +399,14 @@ class Floor:
 
     def stored(self, values: Sequence[Any]) -> list[Any]:
         moment_param = self.rows.moment_param
-        return [moment_param(value) if isinstance(value, datetime) else value for value in values]
+        return [
+            moment_param(value)
+            if isinstance(value, datetime)
+            else orjson.dumps(value).decode()
+            if isinstance(value, (list, dict))
+            else value
+            for value in values
+        ]
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -510,7 +527,10 @@ def refusal(message: str, code: str) -> Response:
 def event_payload(kind: str, session: Sequence[Any]) -> str:
     """The NOTIFY payload of models/events.py: the session row's own mapping, as this write
     committed it (its values in declaration order)."""
-    row = {name: json_value(value) for name, value in zip(SessionRow.names, session, strict=True)}
+    row = {
+        column.name: json_value(orjson.loads(value) if column.is_json and isinstance(value, str) else value)
+        for column, value in zip(SessionRow.columns, session, strict=True)
+    }
     return orjson.dumps({"kind": kind, "sessionId": session[_ID], "session": row}).decode()
 
 

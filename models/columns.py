@@ -8,6 +8,11 @@ type, nullability and default; `column()` adds what the API needs of it:
 — the input rule its values obey, the inputs clients may write it in (create, update), and how
 it appears in GraphQL (a description; the name, camelCase of the attribute unless given; the
 type, from the storage type, ID for keys). A field without `column()` is read, never written.
+A JSON column says the Python type of its values as the field's type argument, and its GraphQL
+type follows (`fields.JSONField[list[str]](...)`: `[String!]!`; `JSONField[dict[str, str]]`: the
+JSON scalar). A rule that reads other columns of the row names them (`reads=("role",)`: they
+come checked, by keyword); a value computed from the others when a create leaves it out says
+how (`computed=`); `Writable(null_resets=True)` makes null in an update empty a list or map.
 
 From `Model._meta`, `Row` makes each table's row type: the plain tuple that the hand-written SQL
 reads into (without a model instance, models/sql.py) and that every write answers, with its SQL
@@ -26,9 +31,9 @@ import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, get_args
 
-from tortoise.fields import BooleanField, DatetimeField
+from tortoise.fields import BooleanField, DatetimeField, JSONField
 from tortoise.fields.base import Field
 from tortoise.fields.data import CharEnumFieldInstance
 from tortoise.fields.relational import ForeignKeyFieldInstance, RelationalField
@@ -38,8 +43,9 @@ from models import sql
 from models.errors import InvalidInput
 
 FieldT = TypeVar("FieldT")
-# A checker of models/rules.py: (the field as clients name it, the value) -> the value to store.
-Rule = Callable[[str, Any], Any]
+# A checker of models/rules.py: (the field as clients name it, the value, and by keyword the
+# other columns it `reads`) -> the value to store.
+Rule = Callable[..., Any]
 
 Input = Literal["create", "update"]  # the two inputs a client writes a row's columns in
 
@@ -55,6 +61,9 @@ class Writable:
     description: str | None = None  # the input field's own GraphQL description
     # The column this one follows in the input, where that is not the declaration order.
     after: str | None = None
+    # In an update input, null sets a NOT NULL column back to its default (an empty list or map)
+    # rather than being refused.
+    null_resets: bool = False
 
 
 WRITABLE = Writable()
@@ -69,6 +78,10 @@ class Api:
     update: Writable | None = None  # None: not in the update input
     description: str | None = None  # the GraphQL field's
     name: str | None = None  # the GraphQL field's, when not camelCase of the attribute
+    # The other columns the rule reads, given to it by keyword (checked first; None when absent).
+    reads: tuple[str, ...] = ()
+    # The value a create that leaves the column out (or null) gets, from the row's other values.
+    computed: Callable[[Mapping[str, Any]], Any] | None = None
 
 
 def column(
@@ -79,9 +92,11 @@ def column(
     update: Writable | None = None,
     description: str | None = None,
     name: str | None = None,
+    reads: tuple[str, ...] = (),
+    computed: Callable[[Mapping[str, Any]], Any] | None = None,
 ) -> FieldT:
     """The Tortoise field `field`, declaring also how the API reads and writes its column."""
-    setattr(field, _API, Api(rule, create, update, description, name))
+    setattr(field, _API, Api(rule, create, update, description, name, reads, computed))
     return field
 
 
@@ -117,13 +132,23 @@ class Column:
         return bool(self.field.pk) or self.is_reference
 
     @property
+    def is_json(self) -> bool:
+        """Stored as JSON (SQLite: text; PostgreSQL: jsonb, which asyncpg also hands over as text)."""
+        return isinstance(self.field, JSONField)
+
+    @property
     def is_reference(self) -> bool:
         return isinstance(self.field, ForeignKeyFieldInstance)
 
     @property
-    def value_type(self) -> type:
+    def value_type(self) -> Any:
         """The Python type of its values (a reference's: that of the id it holds, as text or a
-        number; GraphQL writes it as an ID either way)."""
+        number; GraphQL writes it as an ID either way; a JSON column's: its type argument)."""
+        if self.is_json:
+            declared = getattr(self.field, "__orig_class__", None)
+            if declared is None:
+                raise TypeError(f"{self.name}: say what the JSON holds, e.g. fields.JSONField[list[str]](...)")
+            return get_args(declared)[0]
         if isinstance(self.field, CharEnumFieldInstance):
             return self.field.enum_type
         if self.is_reference:
@@ -132,8 +157,10 @@ class Column:
 
     @property
     def default(self) -> Any:
-        """What a row gets when a write leaves the column out (None: nothing, or null)."""
-        return self.field.default
+        """What a row gets when a write leaves the column out (None: nothing, or null); a new
+        value each time where the default is a factory (`default=list`)."""
+        default = self.field.default
+        return default() if callable(default) else default
 
     def writable(self, input: Input) -> Writable | None:
         """How clients write the column in `input`; None when they do not."""
@@ -161,10 +188,10 @@ def _from_stored(column: Column) -> Callable[[Any], Any] | None:
         convert = sql.moment_from_db
     elif isinstance(field, BooleanField):
         convert = bool  # SQLite gives 0 and 1
-    elif column.value_type in (str, int, object):
+    elif column.value_type in (str, int, float, object):
         convert = None
     else:
-        convert = field.to_python_value  # enums, JSON, ...: as Tortoise reads them
+        convert = field.to_python_value  # enums, JSON (text on SQLite, and from asyncpg), ...
     if convert is None or not column.nullable:
         return convert
     present = convert
@@ -250,25 +277,49 @@ class Row(tuple[Any, ...]):
 
     @classmethod
     def check(cls, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Each value by its column's rule, in the order given; null only where the column is
-        nullable. A refusal names the field as clients know it."""
+        """Each value by its column's rule, in the order given (a rule that reads other columns
+        after those); null only where the column is nullable. A refusal names the field as
+        clients know it."""
         checked: dict[str, Any] = {}
-        for name, value in values.items():
-            column = cls.by_name[name]
+        reading = [name for name in values if cls.by_name[name].api.reads]
+        for name in [*(name for name in values if name not in reading), *reading]:
+            column, value = cls.by_name[name], values[name]
             field = column.graphql_name
             if value is None:
                 if not column.nullable:
                     raise InvalidInput(field, f"{field} cannot be null")
                 checked[name] = None
+            elif column.api.rule is None:
+                checked[name] = value
             else:
-                checked[name] = value if column.api.rule is None else column.api.rule(field, value)
-        return checked
+                read = {other: checked.get(other) for other in column.api.reads}
+                checked[name] = column.api.rule(field, value, **read)
+        return {name: checked[name] for name in values}
 
     @classmethod
     def created(cls, values: Mapping[str, Any]) -> dict[str, Any]:
         """The values a create input gave, with the nulls that mean "the column's default" left
-        out (a NOT NULL column with a default, whose create input defaults to null)."""
-        return {name: value for name, value in values.items() if value is not None or not cls._null_means_default(name)}
+        out (a NOT NULL column with a default, whose create input defaults to null), and the
+        computed columns it left out computed from the others."""
+        created = {
+            name: value for name, value in values.items() if value is not None or not cls._null_means_default(name)
+        }
+        for column in cls.columns:
+            if column.api.computed is not None and created.get(column.name) is None:
+                created[column.name] = column.api.computed(created)
+        return created
+
+    @classmethod
+    def changed(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The values an update input gave, a null that resets a column (`null_resets`) as the
+        column's default."""
+        return {name: cls._reset(name) if value is None else value for name, value in values.items()}
+
+    @classmethod
+    def _reset(cls, name: str) -> Any:
+        column = cls.by_name[name]
+        written = column.writable("update")
+        return column.default if written is not None and written.null_resets else None
 
     @classmethod
     def _null_means_default(cls, name: str) -> bool:

@@ -8,17 +8,16 @@ frontend makes the id; the first message makes the row); every message bumps the
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from models import events, rules, sql
-from models.columns import WRITABLE, Row, column
+from models import events, memory, rules, sql
+from models.columns import WRITABLE, Row, Writable, column
 from models.events import SessionEventKind
 from models.pagination import Listing, Ordering, Page, PageRequest, encode_cursor, keyset_page, page_size
 from models.session import Session
@@ -36,6 +35,16 @@ class MessageRole(enum.Enum):
     ASSISTANT = "assistant"
 
 
+def _check_text(field: str, text: str, *, role: MessageRole | None) -> str:
+    """§8 amends §4: an assistant's reply may be empty (a model that answered nothing)."""
+    return rules.check_message_text(field, text, may_be_empty=role is MessageRole.ASSISTANT)
+
+
+def _importance(values: Mapping[str, Any]) -> float:
+    """Kalito's heuristic, for a message whose client gave no importance."""
+    return memory.message_importance(values["text"], from_assistant=values["role"] is MessageRole.ASSISTANT)
+
+
 class Message(Model):
     id = fields.BigIntField(primary_key=True)  # Kalito's message ids are integers; imports keep them
     session: fields.ForeignKeyRelation[Session] = column(
@@ -45,12 +54,18 @@ class Message(Model):
     )
     session_id: str
     role = column(fields.CharEnumField(MessageRole, max_length=16), create=WRITABLE)
-    text = column(
-        fields.TextField(), rule=partial(rules.check_text, minimum=1, maximum=rules.MESSAGE_TEXT_MAX), create=WRITABLE
-    )
+    text = column(fields.TextField(), rule=_check_text, reads=("role",), create=WRITABLE)
     model = column(fields.CharField(max_length=rules.MODEL_MAX, null=True), rule=rules.check_model, create=WRITABLE)
     token_usage = column(fields.IntField(null=True), rule=rules.check_non_negative, create=WRITABLE)
     created_at = fields.DatetimeField()
+    # Kalito's column default, which the rows already there get; the API computes it when omitted.
+    importance = column(
+        fields.FloatField(default=0.5, db_default=0.5),
+        rule=rules.check_importance,
+        create=Writable(description="0 to 1; computed with Kalito's heuristic when omitted or null."),
+        computed=_importance,
+        description="How much the message matters, 0 to 1.",
+    )
 
     class Meta:
         table = "messages"
@@ -60,7 +75,7 @@ class Message(Model):
     async def append(cls, session_id: str, role: MessageRole, text: str, **values: Any) -> MessageRow:
         """Add a message (the other columns of the append input in `values`) to its session,
         creating the session when its id is unknown."""
-        columns = MessageRow.check({"session_id": session_id, "role": role, "text": text, **values})
+        columns = MessageRow.check(MessageRow.created({"session_id": session_id, "role": role, "text": text, **values}))
         async with events.write_transaction():
             session, created = await Session.upsert(session_id, {})
             message = MessageRow.from_model(await cls.create(**columns, created_at=session.updated_at))

@@ -13,10 +13,13 @@ from models import clock, rules
 from models.columns import WRITABLE, Row, Writable, column
 from models.default_personas import DEFAULT_PERSONAS
 from models.errors import Conflict, InvalidInput, NotFound
+from models.memory import MAX_TOKENS_LIMIT
 
 PROMPT_MAX = rules.MESSAGE_TEXT_MAX
 
 _short_text = partial(rules.check_text, minimum=1, maximum=rules.SHORT_TEXT_MAX)
+# A list setting: null in the update input empties it, as null clears the scalar settings.
+_LIST_SETTING = Writable(null_resets=True)
 
 
 class Persona(Model):
@@ -49,6 +52,50 @@ class Persona(Model):
         rule=rules.check_model,
         create=WRITABLE,
         update=WRITABLE,
+    )
+    # The generation settings (api.md §8); any may be absent, as in Kalito.
+    temperature = column(
+        fields.FloatField(null=True),
+        rule=partial(rules.check_number, minimum=0, maximum=2),
+        create=WRITABLE,
+        update=WRITABLE,
+        description="Sampling temperature, 0 to 2.",
+    )
+    max_tokens = column(
+        fields.IntField(null=True),
+        rule=partial(rules.check_integer, minimum=1, maximum=MAX_TOKENS_LIMIT),
+        create=WRITABLE,
+        update=WRITABLE,
+        description="The longest answer, in tokens: 1 to 1,000,000.",
+    )
+    top_p = column(
+        fields.FloatField(null=True),
+        rule=partial(rules.check_number, minimum=0, maximum=1),
+        create=WRITABLE,
+        update=WRITABLE,
+        description="Nucleus sampling (top-p), 0 to 1.",
+    )
+    repeat_penalty = column(
+        fields.FloatField(null=True),
+        rule=partial(rules.check_number, minimum=0, maximum=2),
+        create=WRITABLE,
+        update=WRITABLE,
+        description="The penalty on repeated tokens, 0 to 2.",
+    )
+    stop_sequences = column(
+        fields.JSONField[list[str]](default=list, db_default="[]"),
+        rule=partial(rules.check_list, most=rules.STOP_SEQUENCES_MAX, item=_short_text),
+        create=_LIST_SETTING,
+        update=_LIST_SETTING,
+        description=f"Where the model stops: at most {rules.STOP_SEQUENCES_MAX}, each 1 to "
+        f"{rules.SHORT_TEXT_MAX} characters; [] when none.",
+    )
+    suggested_models = column(
+        fields.JSONField[list[str]](default=list, db_default="[]"),
+        rule=partial(rules.check_list, most=rules.SUGGESTED_MODELS_MAX, item=rules.check_model),
+        create=_LIST_SETTING,
+        update=_LIST_SETTING,
+        description=f"Models it works well with: at most {rules.SUGGESTED_MODELS_MAX}; [] when none.",
     )
     is_default = column(
         fields.BooleanField(default=False), description="A Kalito default persona; it cannot be deleted."
@@ -109,7 +156,7 @@ class Persona(Model):
     @classmethod
     async def update_persona(cls, persona_id: str, values: Mapping[str, Any]) -> PersonaRow:
         rules.check_id("id", persona_id)
-        columns = PersonaRow.check(values)
+        columns = PersonaRow.check(PersonaRow.changed(values))
         persona = await cls.get_or_none(id=persona_id)
         if persona is None:
             raise NotFound(f"no persona with id {persona_id!r}")

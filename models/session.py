@@ -147,7 +147,7 @@ class Session(SessionColumns):
         expected_updated_at: datetime | None = None,
     ) -> SessionRow:
         rules.check_id("id", session_id)
-        columns = await _checked_columns(changes)
+        columns = await _checked_columns(SessionRow.changed(changes))
         async with events.write_transaction():
             session = await cls._apply(session_id, columns, expected_updated_at)
             events.record(SessionEventKind.UPDATED, session.id, session)

@@ -49,6 +49,13 @@ class SessionColumns(Model):
         update=WRITABLE,
         description="False while the session is ephemeral (it expires when idle).",
     )
+    metadata = column(
+        fields.JSONField[dict[str, str]](default=dict, db_default="{}"),  # SQLite: JSON text; PostgreSQL: jsonb
+        rule=rules.check_metadata,
+        create=WRITABLE,
+        update=Writable(null_resets=True),
+        description="String keys to string values; {} when none. An update replaces the whole map.",
+    )
     created_at = fields.DatetimeField()
     updated_at = column(
         fields.DatetimeField(), description="Last activity; pass it back as expectedUpdatedAt for a safe update."

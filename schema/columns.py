@@ -9,7 +9,8 @@ more written here:
         ...  # the fields with resolvers, after the columns
 
 - `ColumnFields`: every column, named and described as declared, typed by its storage type
-  (ID for keys, an enum column's Python enum, null where the column is nullable);
+  (ID for keys, an enum column's Python enum, a JSON column's declared `value_type`: a list as
+  a GraphQL list, a map as the JSON scalar; null where the column is nullable);
   `from_model(row)` makes the object.
 - `CreateFields`: the key (optional: generated when omitted) and the columns written at
   creation; a NOT NULL column without a default is required, the others default to null (or
@@ -22,9 +23,10 @@ from __future__ import annotations
 
 import enum
 import inspect
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, get_args, get_origin
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types.field import StrawberryField
 
 from models.columns import Column, Row
@@ -35,6 +37,8 @@ RowT = TypeVar("RowT", bound=Row)
 def graphql_type(column: Column) -> Any:
     """The Python annotation strawberry reads the column's GraphQL type from."""
     value_type: Any = strawberry.ID if column.is_key else column.value_type
+    if get_origin(value_type) is dict:  # a map has no GraphQL type but the JSON scalar
+        value_type = JSON
     if isinstance(value_type, enum.EnumMeta) and not hasattr(value_type, "__strawberry_definition__"):
         # The enum of a column is a GraphQL enum of its own, described by its docstring; made
         # once, by the first type or input that has the column.
@@ -172,5 +176,10 @@ class UpdateFields(_FromColumns[RowT]):
 
 def cleared_by_null(row: type[Row]) -> str:
     """The fields of the update input that null clears, as a sentence lists them."""
-    names = [column.graphql_name for column in row.columns if column.writable("update") and column.nullable]
+    names = [column.graphql_name for column in row.columns if _cleared_by_null(column)]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _cleared_by_null(column: Column) -> bool:
+    written = column.writable("update")
+    return written is not None and (column.nullable or written.null_resets)

@@ -33,6 +33,12 @@ SCALARS: dict[str, st.SearchStrategy[Any]] = {
     "Float": st.floats(allow_nan=False),
     "Boolean": st.booleans(),
     "DateTime": st.datetimes(),
+    # any JSON value, as graphql-core hands it over (strawberry's JSON scalar parses nothing)
+    "JSON": st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda items: st.lists(items, max_size=3) | st.dictionaries(st.text(max_size=4), items, max_size=3),
+        max_leaves=6,
+    ),
 }
 
 

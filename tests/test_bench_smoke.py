@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import httpx
 import pytest
@@ -127,11 +130,17 @@ def test_the_floor_reads_and_writes_every_column_of_a_session() -> None:
         (models.SessionRow, LISTED_FIELDS),
         (models.SessionRow, CREATED_FIELDS),
         (models.MessageRow, APPENDED_FIELDS),
+        (models.SessionRow, "id metadata"),  # JSON, stored as text
+        (models.MessageRow, "id importance"),
+        (models.PersonaRow, "id temperature maxTokens stopSequences suggestedModels"),
     ],
 )
 def test_the_floor_answers_a_row_s_fields_as_the_api_writes_them(row: type[Row], fields: str) -> None:
     written = sample_row(row)
-    stored = [value.value if isinstance(value, enum.Enum) else value for value in written]
+    stored = [
+        value.value if isinstance(value, enum.Enum) else json.dumps(value) if isinstance(value, (list, dict)) else value
+        for value in written
+    ]
     node = floor.node_of(row, fields, floor.Rows)(stored)
     # what the API answers: the strawberry object, serialized
     expected_object = next(output for output, source in OUTPUTS if source is row).from_model(written)
@@ -144,3 +153,19 @@ def test_the_floor_answers_a_row_s_fields_as_the_api_writes_them(row: type[Row],
         elif isinstance(value, enum.Enum):
             value = value.name
         assert node[name] == value, name
+
+
+def test_the_floor_writes_a_new_row_s_defaults_and_computed_columns_as_the_project() -> None:
+    moment = datetime(2025, 9, 16, 10, 8, 36, 188_000, tzinfo=UTC)
+    message = floor.new_row(models.MessageRow, {"sessionId": "s", "role": "ASSISTANT", "text": "Why?"}, moment)
+    given = floor.new_row(
+        models.MessageRow, {"sessionId": "s", "role": "USER", "text": "Why?", "importance": 0}, moment
+    )
+    session = floor.new_row(models.SessionRow, {"id": "s"}, moment)
+
+    importance = models.MessageRow.names.index("importance")
+    assert (message[importance], given[importance]) == (0.75, 0)
+    metadata = models.SessionRow.names.index("metadata")
+    assert session[metadata] == {}
+    on_sqlite = floor.Floor(cast(floor.Database, SimpleNamespace(rows=floor.SqliteRows)))
+    assert on_sqlite.stored(session)[metadata] == "{}"

@@ -8,28 +8,32 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import math
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_origin
 
 import asyncpg
 import pytest
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLType,
     get_named_type,
 )
 from strawberry.types.base import StrawberryObjectDefinition
-from tortoise import connections
+from tortoise import connections, fields
 from tortoise.context import TortoiseContext
+from tortoise.models import Model
 
 import models
 from models import events, sql
-from models.columns import Column, Row
+from models.columns import Column, Row, columns_of
 from schema import build_schema
+from schema.columns import graphql_type
 from schema.inputs import (
     AppendMessageInput,
     CreatePersonaInput,
@@ -77,7 +81,22 @@ def sample_value(column: Column, index: int) -> Any:
         return list(value_type)[-1]
     if value_type is int or (column.field.pk and value_type is not str):
         return 40 + index
+    if value_type is float:
+        return index / 100  # below every maximum (importance's 1, topP's 1)
+    if get_origin(value_type) is list:
+        return [f"{column.name}-{index}", "second"]
+    if get_origin(value_type) is dict:
+        return {f"{column.name}-{index}": "a value", "kalito.care_category": ""}
     return f"{column.name}-{index}"  # an id, a name, a model and a text alike
+
+
+def stored_value(value: Any) -> Any:
+    """A value as SQLite's driver gives it back: moments and JSON as text."""
+    if isinstance(value, datetime):
+        return value.isoformat(" ")
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return value
 
 
 def sample_row(row: type[Row]) -> Row:
@@ -113,7 +132,7 @@ def test_a_row_reads_back_from_its_mapping_and_from_stored_values(row: type[Row]
     written = sample_row(row)
     assert list(written.as_mapping()) == list(row.names)
     assert row.from_mapping(json.loads(json.dumps(written.as_mapping()))) == written
-    stored = [value.isoformat(" ") if isinstance(value, datetime) else value for value in written]
+    stored = [stored_value(value) for value in written]
     assert row.from_db([*stored, "a last column the page asks"]) == written
 
 
@@ -125,12 +144,24 @@ def test_the_event_payload_is_the_session_row_s_own_mapping() -> None:
     assert events.SessionEvent.from_payload(event.to_payload()) == event
 
 
+def refused_value(column: Column) -> Any:
+    """A value below every minimum, or holding a NUL (which no text may)."""
+    value_type = column.value_type
+    if value_type in (int, float):
+        return value_type(-1)
+    if get_origin(value_type) is list:
+        return ["a\x00b"]
+    if get_origin(value_type) is dict:
+        return {"key": "a\x00b"}
+    return "a\x00b"
+
+
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.__name__)
 def test_every_rule_refuses_naming_the_field_as_clients_know_it(row: type[Row]) -> None:
     for column in row.columns:
         if column.api.rule is None:
             continue
-        refused = -1 if column.value_type is int else "a\x00b"  # below every minimum; NUL in any text
+        refused = refused_value(column)
         with pytest.raises(models.InvalidInput) as refusal:
             row.check({column.name: refused})
         assert refusal.value.field == column.graphql_name
@@ -138,6 +169,57 @@ def test_every_rule_refuses_naming_the_field_as_clients_know_it(row: type[Row]) 
         if not column.nullable:
             with pytest.raises(models.InvalidInput, match=f"^{column.graphql_name} cannot be null$"):
                 row.check({column.name: None})
+
+
+# --- what a declaration may add: rules across columns, computed values, null that resets ---------
+
+
+def test_a_rule_that_reads_another_column_gets_its_checked_value_in_any_order() -> None:
+    assistant, user = models.MessageRole.ASSISTANT, models.MessageRole.USER
+    assert models.MessageRow.check({"text": "", "role": assistant}) == {"text": "", "role": assistant}
+    for values in ({"text": "", "role": user}, {"role": user, "text": ""}, {"text": ""}):
+        with pytest.raises(models.InvalidInput, match=r"^text must be 1 to 100000 characters$"):
+            models.MessageRow.check(values)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_a_number_rule_refuses_what_json_cannot_send_too(value: float) -> None:
+    """NaN and the infinities never arrive in JSON, but a rule must not let them through."""
+    with pytest.raises(models.InvalidInput, match=r"^importance must be a finite number from 0 to 1$"):
+        models.MessageRow.check({"importance": value})
+
+
+def test_a_computed_column_is_computed_only_when_a_create_leaves_it_out_or_null() -> None:
+    question = {"session_id": "s", "role": models.MessageRole.USER, "text": "why?"}
+    assert models.MessageRow.created(question)["importance"] == 0.7
+    assert models.MessageRow.created({**question, "importance": None})["importance"] == 0.7
+    assert models.MessageRow.created({**question, "importance": 0.0})["importance"] == 0.0
+
+
+def test_null_in_an_update_resets_only_the_columns_declared_so() -> None:
+    assert models.PersonaRow.changed({"stop_sequences": None, "temperature": None}) == {
+        "stop_sequences": [],
+        "temperature": None,
+    }
+    assert models.SessionRow.changed({"metadata": None}) == {"metadata": {}}
+    assert models.SessionRow.changed({"name": None}) == {"name": None}  # and check() refuses it
+    first, second = (
+        models.PersonaRow.changed({"suggested_models": None}),
+        models.PersonaRow.changed({"suggested_models": None}),
+    )
+    assert first["suggested_models"] is not second["suggested_models"]  # a new list each time
+
+
+def test_a_json_column_must_say_what_it_holds() -> None:
+    class Untyped(Model):
+        settings: fields.JSONField[Any] = fields.JSONField(default=dict)  # no type argument
+
+        class Meta:
+            abstract = True
+
+    [column] = [column for column in columns_of(Untyped) if column.name == "settings"]
+    with pytest.raises(TypeError, match=r"settings: say what the JSON holds"):
+        graphql_type(column)
 
 
 # --- the GraphQL face ----------------------------------------------------------------------------
@@ -153,7 +235,12 @@ def is_of_column_type(graphql: GraphQLType, column: Column) -> bool:
         return named.name == "ID"
     if isinstance(column.value_type, enum.EnumMeta):
         return isinstance(named, GraphQLEnumType) and named.name == column.value_type.__name__
-    expected = {str: "String", int: "Int", bool: "Boolean", datetime: "DateTime"}[column.value_type]
+    if get_origin(column.value_type) is list:  # [String!]
+        listed = graphql.of_type if isinstance(graphql, GraphQLNonNull) else graphql
+        return isinstance(listed, GraphQLList) and isinstance(listed.of_type, GraphQLNonNull) and named.name == "String"
+    if get_origin(column.value_type) is dict:
+        return named.name == "JSON"
+    expected = {str: "String", int: "Int", float: "Float", bool: "Boolean", datetime: "DateTime"}[column.value_type]
     return named.name == expected
 
 

@@ -52,6 +52,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLString,
     StringValueNode,
     get_named_type,
     is_required_argument,
@@ -476,6 +477,24 @@ FORGED_CURSORS = [
     forged_cursor("NAME_ASC", "Trip", ""),
 ]
 INTS = [0, 1, 2, 3, 5, 20, 100, 101, -1, 2**31 - 1]
+# importance, temperature, topP, repeatPenalty: in and out of their ranges, -0.0, an integer
+FLOATS = [0.0, -0.0, 0.5, 0.8999999999999999, 1.0, 1.0000001, 2.0, 2.5, -0.1, 1601, 1e-07]
+# metadata: a map of strings, and what its rule refuses (keys are GraphQL names: also literals)
+JSON_VALUES: list[Any] = [
+    {},
+    {"topic": "Poe", "kalito_care_category": "elder"},
+    {"topic": ""},
+    {"k" * 65: "v"},
+    {"topic": "v" * 513},
+    {"pages": 12},
+    {"nested": {"a": "b"}},
+    {"tags": ["a"]},
+    {"gone": None},
+    ["not", "a", "map"],
+    "text",
+    3.5,
+    True,
+]
 
 
 def sometimes(draw: Draw, probability: float) -> bool:
@@ -498,6 +517,10 @@ def scalar_values(scalar: GraphQLScalarType, pool: Pool) -> st.SearchStrategy[An
         return st.sampled_from(INTS)
     if scalar.name == "Boolean":
         return st.booleans()
+    if scalar.name == "Float":
+        return st.one_of(st.sampled_from(FLOATS), st.sampled_from(INTS))
+    if scalar.name == "JSON":
+        return st.sampled_from(JSON_VALUES)
     if scalar.name == "DateTime":
         near = st.builds(
             lambda moment, shift: (moment + timedelta(milliseconds=shift)).isoformat().replace("+00:00", "Z"),
@@ -549,11 +572,22 @@ def literal(value: Any, type_: GraphQLInputType) -> str:
         return composite(value, type_, literal)
     if isinstance(type_, GraphQLEnumType):
         return str(value)
+    if isinstance(type_, GraphQLScalarType) and type_.name == "JSON":
+        return json_literal(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, (int, float)):
+        return repr(value)  # 1e-07 and -0.0 are GraphQL literals too
     return print_ast(StringValueNode(value=value))
+
+
+def json_literal(value: Any) -> str:
+    """A JSON value as a GraphQL literal: an object's keys as names, a list's items, a scalar."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {json_literal(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(json_literal(item) for item in value) + "]"
+    return "null" if value is None else literal(value, GraphQLString)
 
 
 # --- documents drawn from the schema -------------------------------------------------------------
@@ -590,7 +624,7 @@ class Document:
     def value(self, value: Any, type_: GraphQLInputType) -> str:
         """`value` at a position of `type_`: a literal, a variable, or a literal whose fields or
         items are again any of these."""
-        nested = isinstance(value, (dict, list))
+        nested = isinstance(value, (dict, list)) and not isinstance(get_named_type(type_), GraphQLScalarType)
         choice = self.draw(st.sampled_from(["literal", "variable", "inside"] if nested else ["literal", "variable"]))
         if choice == "literal":
             return literal(value, type_)

@@ -48,7 +48,7 @@ def as_id(value: Any) -> Any:
 
 
 def id_rule(value: Any) -> bool:
-    return re.fullmatch(r"[A-Za-z0-9_-]{1,64}", as_id(value), flags=re.ASCII) is not None
+    return re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", as_id(value), flags=re.ASCII) is not None
 
 
 def name_rule(value: str) -> bool:
@@ -90,7 +90,7 @@ ANY_CHARACTER = st.characters(exclude_categories=())
 # The characters the rules are about, so that short examples meet them often.
 TRICKY_CHARACTERS = ["a", "é", "🦉", " ", "\t", "\n", "\x07", "\x7f", "\x85", "\x00", "\ud800", "\udfff", "\u202e"]
 ANY_TEXT = st.one_of(st.text(ANY_CHARACTER), st.text(st.sampled_from(TRICKY_CHARACTERS), max_size=6))
-ID_CHARACTERS = "abcXYZ019_-"
+ID_CHARACTERS = "abcXYZ019_-."
 WHITE_SPACE = st.text(st.sampled_from(" \t\n\r\x0b\x0c\x1c\x85\xa0\u2003\u2028\u3000\ufeff"), max_size=3)
 
 

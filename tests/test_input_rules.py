@@ -1,4 +1,4 @@
-"""The input rules of api.md §4: every bad value is BAD_USER_INPUT naming its field, and
+"""The input rules of api.md §4 (and those §8 adds): every bad value is BAD_USER_INPUT naming its field, and
 nothing is written; the values at the limits are accepted.
 
 Bodies are sent as JSON with non-ASCII characters escaped (`\\ud800`), the way browsers'
@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -73,6 +74,44 @@ BAD_VALUES: dict[str, list[Any]] = {
         pytest.param("a" + LONE_SURROGATE, id="lone-surrogate"),
     ],
     "count": [pytest.param(-1, id="negative")],
+    # §8: a user's or system's message may not be empty (an assistant's may: test_memory_columns)
+    "message_text": [pytest.param("", id="empty")],
+    "fraction": [
+        pytest.param(1.0000001, id="above-1"),
+        pytest.param(-0.0000001, id="below-0"),
+        pytest.param(2, id="integer-2"),
+    ],
+    "up_to_2": [pytest.param(2.0000001, id="above-2"), pytest.param(-1, id="negative")],
+    "max_tokens": [pytest.param(0, id="0"), pytest.param(1_000_001, id="1000001")],
+    "stop_sequences": [
+        pytest.param(["s"] * 17, id="17-items"),
+        pytest.param([""], id="empty-item"),
+        pytest.param(["s" * 101], id="101-chars"),
+        pytest.param(["a\x00b"], id="nul"),
+    ],
+    "suggested_models": [
+        pytest.param(["m"] * 33, id="33-items"),
+        pytest.param(["ok", ""], id="empty-item"),
+        pytest.param(["m" * 101], id="101-chars"),
+        pytest.param(["gpt\t4"], id="tab"),
+    ],
+    "metadata": [
+        pytest.param({f"k{index}": "v" for index in range(17)}, id="17-keys"),
+        pytest.param({"": "v"}, id="empty-key"),
+        pytest.param({"k" * 65: "v"}, id="65-char-key"),
+        pytest.param({"k": "v" * 513}, id="513-char-value"),
+        pytest.param({"k": 1}, id="number-value"),
+        pytest.param({"k": {"a": "b"}}, id="object-value"),
+        pytest.param({"k": ["a"]}, id="list-value"),
+        pytest.param({"k": None}, id="null-value"),
+        pytest.param({"k": True}, id="boolean-value"),
+        pytest.param({"two\nlines": "v"}, id="control-in-key"),
+        pytest.param({"k": "ding\x07"}, id="control-in-value"),
+        pytest.param({"k": "a" + LONE_SURROGATE}, id="lone-surrogate"),
+        pytest.param(["k", "v"], id="a-list"),
+        pytest.param("k=v", id="a-string"),
+        pytest.param(16, id="a-number"),
+    ],
 }
 
 
@@ -106,6 +145,12 @@ class Target:
 
 
 NEW_PERSONA = {"name": "P", "prompt": "p"}
+
+
+def in_input(given: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
+    return {"input": {**given, field: value}}
+
+
 NEW_MESSAGE = {"sessionId": "s1", "role": "USER", "text": "Hi"}
 
 # "s1" and "chef" exist (see `existing`), so only the bad value can be what is refused.
@@ -119,6 +164,8 @@ TARGETS = [
     Target("updateSession", "model", "model", lambda v: {"input": {"id": "s1", "model": v}}),
     Target("updateSession", "recap", "recap", lambda v: {"input": {"id": "s1", "recap": v}}),
     Target("updateSession", "personaId", "id", lambda v: {"input": {"id": "s1", "personaId": v}}),
+    Target("createSession", "metadata", "metadata", lambda v: {"input": {"id": "new", "metadata": v}}),
+    Target("updateSession", "metadata", "metadata", lambda v: {"input": {"id": "s1", "metadata": v}}),
     Target("saveSession", "id", "id", lambda v: {"id": v}),
     Target("saveSession", "name", "name", lambda v: {"id": "s1", "name": v}),
     Target("saveSession", "recap", "recap", lambda v: {"id": "s1", "recap": v}),
@@ -132,6 +179,18 @@ TARGETS = [
     Target("createPersona", "defaultModel", "model", lambda v: {"input": {**NEW_PERSONA, "defaultModel": v}}),
     Target("createPersona", "prompt", "text", lambda v: {"input": {**NEW_PERSONA, "prompt": v}}),
     Target("createPersona", "description", "text", lambda v: {"input": {**NEW_PERSONA, "description": v}}),
+    *(
+        Target(operation, field, rule, partial(in_input, given, field))
+        for operation, given in (("createPersona", NEW_PERSONA), ("updatePersona", {"id": "chef"}))
+        for field, rule in (
+            ("temperature", "up_to_2"),
+            ("maxTokens", "max_tokens"),
+            ("topP", "fraction"),
+            ("repeatPenalty", "up_to_2"),
+            ("stopSequences", "stop_sequences"),
+            ("suggestedModels", "suggested_models"),
+        )
+    ),
     Target("updatePersona", "id", "id", lambda v: {"input": {"id": v, "name": "Fine"}}),
     Target("updatePersona", "name", "name", lambda v: {"input": {"id": "chef", "name": v}}),
     Target("updatePersona", "defaultModel", "model", lambda v: {"input": {"id": "chef", "defaultModel": v}}),
@@ -142,6 +201,9 @@ TARGETS = [
     Target("appendMessage", "text", "text", lambda v: {"input": {**NEW_MESSAGE, "text": v}}),
     Target("appendMessage", "model", "model", lambda v: {"input": {**NEW_MESSAGE, "model": v}}),
     Target("appendMessage", "tokenUsage", "count", lambda v: {"input": {**NEW_MESSAGE, "tokenUsage": v}}),
+    Target("appendMessage", "text", "message_text", lambda v: {"input": {**NEW_MESSAGE, "text": v}}),
+    Target("appendMessage", "text", "message_text", lambda v: {"input": {**NEW_MESSAGE, "role": "SYSTEM", "text": v}}),
+    Target("appendMessage", "importance", "fraction", lambda v: {"input": {**NEW_MESSAGE, "importance": v}}),
     Target("purgeEphemeralSessions", "idleSeconds", "count", lambda v: {"idleSeconds": v}),
 ]
 

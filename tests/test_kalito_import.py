@@ -173,7 +173,7 @@ async def test_orphans_unknown_personas_bad_rows_and_extra_columns_are_reported(
 
     assert +report.imported == {"sessions": 2, "messages": 2}
     assert report.skipped == {
-        ("sessions", "id must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -"): 1,
+        ("sessions", "id must be 1 to 64 characters of A-Z, a-z, 0-9, _, - and ."): 1,  # §8 adds the "."
         ("messages", "its session is not in the database (orphan)"): 2,
         ("messages", "unknown role 'tool'"): 1,
         ("messages", EMPTY_TEXT): 1,

@@ -28,6 +28,8 @@ from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 from tortoise.utils import get_schema_sql
 
 import models.migrations
+from models import sql
+from models.columns import Row
 from models.database import (
     APP,
     FIRST_MIGRATION,
@@ -41,7 +43,9 @@ from models.database import (
     tortoise_config,
 )
 from models.default_personas import DEFAULT_PERSONAS
+from models.message import MessageRow
 from models.pagination import Listing
+from models.persona import PersonaRow
 from models.session import Session, SessionOrder
 from models.session_columns import SessionRow
 from models.tortoise_adapter import forget_compiled_statements
@@ -308,6 +312,34 @@ async def test_a_migration_that_rebuilds_the_sessions_table_keeps_every_row_that
         if is_sqlite(connection):
             _, enforced = await connection.execute_query("PRAGMA foreign_keys")
             assert dict(enforced[0]) == {"foreign_keys": 1}, "foreign keys must be enforced again after"
+
+
+async def rows_of(row: type[Row], table: str) -> list[Any]:
+    return [row.from_db(values) for values in await sql.fetch(f'SELECT {row.select_list} FROM "{table}"', [])]
+
+
+async def test_rows_already_there_get_the_memory_columns_with_kalito_s_defaults(
+    new_database: Callable[[], Awaitable[str]],
+) -> None:
+    """0003_memory_columns on a populated database: every message 0.5 (Kalito's column default),
+    every persona without settings, every session with empty metadata, read through the rows."""
+    async with connected(await new_database()) as connection:
+        await migrate_to_first(connection)
+        await fill(connection)
+
+        await migrate()
+
+        messages = await rows_of(MessageRow, "messages")
+        assert [message.importance for message in messages] == [0.5] * len(MESSAGES)
+        personas = await rows_of(PersonaRow, "personas")
+        settings = {(p.temperature, p.max_tokens, p.top_p, p.repeat_penalty) for p in personas}
+        assert settings == {(None, None, None, None)}
+        assert [(p.stop_sequences, p.suggested_models) for p in personas] == [([], [])] * len(PERSONAS)
+        sessions = await rows_of(SessionRow, "sessions")
+        assert [session.metadata for session in sessions] == [{}] * len(SESSIONS)
+        # and the new column takes writes
+        await Session.update_session("saved-with-persona", {"metadata": {"topic": "Poe"}})
+        assert (await Session.by_id("saved-with-persona")).metadata == {"topic": "Poe"}  # type: ignore[union-attr]
 
 
 # --- (3) a NOT NULL column added to a table that holds rows ---------------------------------------
