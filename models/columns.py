@@ -69,6 +69,8 @@ class Api:
     update: Writable | None = None  # None: not in the update input
     description: str | None = None  # the GraphQL field's
     name: str | None = None  # the GraphQL field's, when not camelCase of the attribute
+    # The column holds another row's id without a foreign key (a pin's source message): an ID.
+    key: bool = False
 
 
 def column(
@@ -79,9 +81,10 @@ def column(
     update: Writable | None = None,
     description: str | None = None,
     name: str | None = None,
+    key: bool = False,
 ) -> FieldT:
     """The Tortoise field `field`, declaring also how the API reads and writes its column."""
-    setattr(field, _API, Api(rule, create, update, description, name))
+    setattr(field, _API, Api(rule, create, update, description, name, key))
     return field
 
 
@@ -114,7 +117,7 @@ class Column:
     @property
     def is_key(self) -> bool:
         """The row's own id or a reference to another row's: GraphQL's ID."""
-        return bool(self.field.pk) or self.is_reference
+        return bool(self.field.pk) or self.is_reference or self.api.key
 
     @property
     def is_reference(self) -> bool:

@@ -6,9 +6,13 @@ field as clients know it (the GraphQL name), so that a refused input never reach
 
 from __future__ import annotations
 
+import math
 import re
+import secrets
+import string
 import unicodedata
 import uuid
+from datetime import datetime
 
 from models.errors import InvalidInput
 
@@ -19,6 +23,11 @@ RECAP_MAX = 20_000
 MESSAGE_TEXT_MAX = 100_000
 SHORT_TEXT_MAX = 100
 DESCRIPTION_MAX = 2_000
+MEMORY_TEXT_MAX = 20_000  # a pin's content, a summary's text (§8)
+# Message ids are integers (Kalito's, kept by imports): a BIGINT's, written in decimal.
+MESSAGE_ID_PATTERN = re.compile(r"[0-9]{1,19}")
+MESSAGE_ID_MAX = 2**63 - 1
+_BASE36 = string.digits + string.ascii_lowercase
 
 
 def _check_encoding(field: str, value: str) -> None:
@@ -82,6 +91,34 @@ def check_non_negative(field: str, value: int) -> int:
     return value
 
 
+def check_number(field: str, value: float, *, minimum: float, maximum: float) -> float:
+    """A finite number from `minimum` to `maximum`, stored as a float (GraphQL's Float may
+    arrive as an integer)."""
+    if not (math.isfinite(value) and minimum <= value <= maximum):
+        raise InvalidInput(field, f"{field} must be a finite number from {minimum:g} to {maximum:g}")
+    return float(value)
+
+
+def check_importance(field: str, value: float) -> float:
+    return check_number(field, value, minimum=0, maximum=1)
+
+
+def check_message_id(field: str, value: str) -> int:
+    """A reference to a message, as GraphQL's ID carries it: its integer id in decimal. Whether
+    it names a message (of the right session) is for the write to check."""
+    _check_encoding(field, value)
+    if not MESSAGE_ID_PATTERN.fullmatch(value) or int(value) > MESSAGE_ID_MAX:
+        raise InvalidInput(field, f"{field} names no message: {value!r}")
+    return int(value)
+
+
 def check_id_or_new(field: str, value: str | None) -> str:
     """A client-made id, checked, or a new UUID when the client gave none."""
     return str(uuid.uuid4()) if value is None else check_id(field, value)
+
+
+def kalito_style_id(prefix: str, created_at: datetime) -> str:
+    """A new id shaped as Kalito makes its pins' and summaries' (`pin_<ms>_<9 base36>`): the
+    row's creation in milliseconds since the epoch, then 9 random base-36 characters."""
+    suffix = "".join(secrets.choice(_BASE36) for _ in range(9))
+    return f"{prefix}_{int(created_at.timestamp() * 1000)}_{suffix}"
