@@ -14,18 +14,16 @@ import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 import models
 from broadcast import Broker
 from models.memory_reads import MemoryContextKey, memory_contexts
+from schema.memory import MemoryContext, Pin, Summary
 from schema.personas import Persona
 from settings import Settings
-
-if TYPE_CHECKING:  # the types of the objects loaded; schema.types reads the batches from here
-    from schema.types import MemoryContext, Pin, Summary
 
 MessagePageKey = tuple[str, models.PageRequest]
 
@@ -92,21 +90,15 @@ def batch_of(metadata: Mapping[str, Any]) -> Batch[Any, Any] | None:
 
 
 async def load_pins(session_ids: Sequence[str]) -> list[list[Pin]]:
-    from schema.types import Pin
-
     return [[Pin.from_model(row) for row in rows] for rows in await models.Pin.for_sessions(session_ids)]
 
 
 async def load_summaries(session_ids: Sequence[str]) -> list[list[Summary]]:
-    from schema.types import Summary
-
     return [[Summary.from_model(row) for row in rows] for rows in await models.Summary.for_sessions(session_ids)]
 
 
 async def load_memory_contexts(keys: Sequence[MemoryContextKey]) -> list[MemoryContext | models.InvalidInput]:
     """A budget out of range fails the fields that asked for it alone."""
-    from schema.types import MemoryContext
-
     return [
         context if isinstance(context, models.InvalidInput) else MemoryContext.from_model(context)
         for context in await memory_contexts(keys)

@@ -16,8 +16,10 @@ from schema.inputs import (
     UpdatePersonaInput,
     UpdateSessionInput,
 )
+from schema.memory import Pin, Summary
+from schema.messages import Message
 from schema.personas import Persona
-from schema.types import Message, Pin, Session, Summary
+from schema.types import Session
 
 
 @strawberry.type

@@ -39,9 +39,11 @@ from schema.inputs import (
     UpdatePersonaInput,
     UpdateSessionInput,
 )
+from schema.memory import Pin, Summary
+from schema.messages import Message
 from schema.personas import Persona
 from schema.strawberry_adapter import graphql_schema
-from schema.types import Message, Pin, Session, Summary
+from schema.types import Session
 from support.databases import postgres_url_for
 
 ROWS: list[type[Row]] = [models.SessionRow, models.MessageRow, models.PersonaRow, models.PinRow, models.SummaryRow]
