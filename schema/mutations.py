@@ -46,7 +46,9 @@ class Mutation:
     ) -> Session:
         return Session.from_model(await models.Session.touch(id, model=model, persona_id=persona_id))
 
-    @strawberry.mutation(description="Delete a session with its messages, pins and summaries. An unknown id is NOT_FOUND.")
+    @strawberry.mutation(
+        description="Delete a session with its messages, pins and summaries. An unknown id is NOT_FOUND."
+    )
     async def delete_session(self, id: strawberry.ID) -> strawberry.ID:
         return strawberry.ID(await models.Session.delete_by_id(id))
 
