@@ -40,14 +40,14 @@ def _message_references(row: type[Row]) -> list[str]:
     return [column.name for column in row.columns if column.api.key]
 
 
-async def _locked_session(session_id: str) -> SessionRow:
-    """The session the write is about, which must exist; on PostgreSQL locked against deletion
-    until the write commits (FOR KEY SHARE: other writes to the session go on)."""
+async def _locked_session(session_id: str) -> SessionRow | None:
+    """The session the write is about (None when there is none), on PostgreSQL locked against
+    deletion until the write commits (FOR KEY SHARE: other writes to the session go on). Taken
+    before the row is written, so that a concurrent deleteSession waits for this write or this
+    write for it (in the other order, the two would wait for each other)."""
     statement = _SESSION_BY_ID if sql.on_sqlite() else f"{_SESSION_BY_ID} FOR KEY SHARE"
     rows = await sql.fetch(statement, [session_id])
-    if not rows:
-        raise InvalidInput("sessionId", f"sessionId names no session: {session_id!r}")
-    return SessionRow.from_db(rows[0])
+    return SessionRow.from_db(rows[0]) if rows else None
 
 
 async def create(model: type[Model], row: type[R], kind: str, values: Mapping[str, Any]) -> R:
@@ -57,6 +57,8 @@ async def create(model: type[Model], row: type[R], kind: str, values: Mapping[st
     moment = clock.now()
     async with events.write_transaction():
         session = await _locked_session(columns["session_id"])
+        if session is None:
+            raise InvalidInput("sessionId", f"sessionId names no session: {columns['session_id']!r}")
         for name in _message_references(row):
             message_id = columns.get(name)
             if message_id is not None and not await Message.exists(id=message_id, session_id=session.id):
@@ -72,10 +74,11 @@ async def delete(model: type[Model], kind: str, row_id: str) -> str:
     rules.check_id("id", row_id)
     async with events.write_transaction():
         found = await model.filter(id=row_id).values("session_id")
-        # Counted: of two concurrent deletes of one row, the second deletes nothing.
-        if not found or not await model.filter(id=row_id).delete():
+        session = await _locked_session(found[0]["session_id"]) if found else None
+        # Counted: of two concurrent deletes of one row (or of it and its session's), the second
+        # deletes nothing.
+        if session is None or not await model.filter(id=row_id).delete():
             raise NotFound(f"no {kind} with id {row_id!r}")
-        session = await _locked_session(found[0]["session_id"])
         events.record(SessionEventKind.UPDATED, session.id, session)
     return row_id
 

@@ -424,3 +424,30 @@ async def test_the_ttl_sweep_takes_pins_and_summaries_with_the_sessions_it_purge
     finally:
         sweeper.cancel()
     assert await left_behind() == (["stays"], ["stays"])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_writes_racing_the_deletion_of_their_session_are_answered_or_refused_cleanly(
+    gql: GraphQLClient, db: str, kind: Kind
+) -> None:
+    """Each write locks its session first (PostgreSQL): a concurrent deleteSession waits for it,
+    or it for the deletion; never a deadlock, a foreign-key failure or a row left behind."""
+    for round in range(5):
+        session_id = f"race-{round}"
+        await a_session(session_id)
+        kept = await create(gql, kind, sessionId=session_id)
+        writes = [
+            gql(kind.create, {"input": kind.input(sessionId=session_id)}),
+            gql(kind.delete, {"id": kept["id"]}),
+            gql("mutation ($id: ID!) { deleteSession(id: $id) }", {"id": session_id}),
+            gql(kind.create, {"input": kind.input(sessionId=session_id)}),
+        ]
+        created, deleted, session_deleted, created_again = await asyncio.gather(*writes)
+        assert session_deleted == {"data": {"deleteSession": session_id}}
+        for answer in (created, created_again):
+            assert "errors" not in answer or answer["errors"][0]["extensions"] == {
+                "code": "BAD_USER_INPUT",
+                "field": "sessionId",
+            }, answer
+        assert "errors" not in deleted or deleted["errors"][0]["extensions"] == {"code": "NOT_FOUND"}, deleted
+        assert await kind.model.filter(session_id=session_id).count() == 0
