@@ -16,8 +16,10 @@ from models.events import SessionEvent, SessionEventKind
 from models.message import Message, MessageRole, MessageRow
 from models.pagination import Page, PageRequest
 from models.persona import Persona, PersonaRow
+from models.pin import Pin, PinRow, PinType
 from models.session import Session, SessionFilter, SessionOrder
 from models.session_columns import SessionRow
+from models.summary import Summary, SummaryRow
 
 __all__ = [
     "MODEL_MODULES",
@@ -32,6 +34,9 @@ __all__ = [
     "PageRequest",
     "Persona",
     "PersonaRow",
+    "Pin",
+    "PinRow",
+    "PinType",
     "Row",
     "SchemaBehind",
     "SchemaError",
@@ -41,6 +46,8 @@ __all__ = [
     "SessionFilter",
     "SessionOrder",
     "SessionRow",
+    "Summary",
+    "SummaryRow",
     "migrate",
     "migrate_database",
     "pending_migrations",

@@ -82,6 +82,8 @@ class Api:
     reads: tuple[str, ...] = ()
     # The value a create that leaves the column out (or null) gets, from the row's other values.
     computed: Callable[[Mapping[str, Any]], Any] | None = None
+    # The column holds another row's id without a foreign key (a pin's source message): an ID.
+    key: bool = False
 
 
 def column(
@@ -94,9 +96,10 @@ def column(
     name: str | None = None,
     reads: tuple[str, ...] = (),
     computed: Callable[[Mapping[str, Any]], Any] | None = None,
+    key: bool = False,
 ) -> FieldT:
     """The Tortoise field `field`, declaring also how the API reads and writes its column."""
-    setattr(field, _API, Api(rule, create, update, description, name, reads, computed))
+    setattr(field, _API, Api(rule, create, update, description, name, reads, computed, key))
     return field
 
 
@@ -129,7 +132,7 @@ class Column:
     @property
     def is_key(self) -> bool:
         """The row's own id or a reference to another row's: GraphQL's ID."""
-        return bool(self.field.pk) or self.is_reference
+        return bool(self.field.pk) or self.is_reference or self.api.key
 
     @property
     def is_json(self) -> bool:

@@ -111,7 +111,7 @@ def estimate_tokens(text: str) -> int:
 
 def check_max_tokens(max_tokens: int) -> int:
     if not 1 <= max_tokens <= MAX_TOKENS_LIMIT:
-        raise InvalidInput("max_tokens", f"max_tokens must be 1 to {MAX_TOKENS_LIMIT}")
+        raise InvalidInput("maxTokens", f"maxTokens must be 1 to {MAX_TOKENS_LIMIT:,}")
     return max_tokens
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 import re
+import secrets
+import string
 import unicodedata
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from models.errors import InvalidInput
@@ -28,6 +31,11 @@ SUGGESTED_MODELS_MAX = 32
 METADATA_KEYS_MAX = 16
 METADATA_KEY_MAX = 64
 METADATA_VALUE_MAX = 512
+MEMORY_TEXT_MAX = 20_000  # a pin's content, a summary's text (§8)
+# Message ids are integers (Kalito's, kept by imports): a BIGINT's, written in decimal.
+MESSAGE_ID_PATTERN = re.compile(r"[0-9]{1,19}")
+MESSAGE_ID_MAX = 2**63 - 1
+_BASE36 = string.digits + string.ascii_lowercase
 
 
 def _check_encoding(field: str, value: str) -> None:
@@ -143,6 +151,22 @@ def check_metadata(field: str, value: Any) -> dict[str, str]:
     return dict(value)
 
 
+def check_message_id(field: str, value: str) -> int:
+    """A reference to a message, as GraphQL's ID carries it: its integer id in decimal. Whether
+    it names a message (of the right session) is for the write to check."""
+    _check_encoding(field, value)
+    if not MESSAGE_ID_PATTERN.fullmatch(value) or int(value) > MESSAGE_ID_MAX:
+        raise InvalidInput(field, f"{field} names no message: {value!r}")
+    return int(value)
+
+
 def check_id_or_new(field: str, value: str | None) -> str:
     """A client-made id, checked, or a new UUID when the client gave none."""
     return str(uuid.uuid4()) if value is None else check_id(field, value)
+
+
+def kalito_style_id(prefix: str, created_at: datetime) -> str:
+    """A new id shaped as Kalito makes its pins' and summaries' (`pin_<ms>_<9 base36>`): the
+    row's creation in milliseconds since the epoch, then 9 random base-36 characters."""
+    suffix = "".join(secrets.choice(_BASE36) for _ in range(9))
+    return f"{prefix}_{int(created_at.timestamp() * 1000)}_{suffix}"

@@ -20,6 +20,8 @@ from strawberry.dataloader import DataLoader
 
 import models
 from broadcast import Broker
+from models.memory_reads import MemoryContextKey, memory_contexts
+from schema.memory import MemoryContext, Pin, Summary
 from schema.personas import Persona
 from settings import Settings
 
@@ -54,10 +56,23 @@ async def load_message_counts(session_ids: Sequence[str]) -> list[int]:
 @dataclass(frozen=True)
 class Batch(Generic[K, T]):
     """How a field loads in batches: by which attribute of its object (None there: the field is
-    null, nothing to load), with which batch function (one DataLoader per function and request)."""
+    null, nothing to load), with which batch function (one DataLoader per function and request).
+
+    A field with arguments names those that select what it loads (by their Python names): each
+    key is then the tuple of the attribute and their values, so that one load answers a page
+    of objects whatever mix of arguments its fields were given."""
 
     key: str
-    load: Callable[[Sequence[K]], Awaitable[list[T]]]
+    # A value of the list that is an exception fails the fields of its key alone (DataLoader's way).
+    load: Callable[[Sequence[K]], Awaitable[Sequence[T | BaseException]]]
+    arguments: tuple[str, ...] = ()
+
+    def key_of(self, source: object, arguments: Mapping[str, Any]) -> Any:
+        """The key `source` loads by, given the field's arguments (None: nothing to load)."""
+        value = getattr(source, self.key)
+        if value is None or not self.arguments:
+            return value
+        return (value, *(arguments.get(name) for name in self.arguments))
 
     @property
     def metadata(self) -> dict[str, Batch[K, T]]:
@@ -74,8 +89,27 @@ def batch_of(metadata: Mapping[str, Any]) -> Batch[Any, Any] | None:
     return batch if isinstance(batch, Batch) else None
 
 
+async def load_pins(session_ids: Sequence[str]) -> list[list[Pin]]:
+    return [[Pin.from_model(row) for row in rows] for rows in await models.Pin.for_sessions(session_ids)]
+
+
+async def load_summaries(session_ids: Sequence[str]) -> list[list[Summary]]:
+    return [[Summary.from_model(row) for row in rows] for rows in await models.Summary.for_sessions(session_ids)]
+
+
+async def load_memory_contexts(keys: Sequence[MemoryContextKey]) -> list[MemoryContext | models.InvalidInput]:
+    """A budget out of range fails the fields that asked for it alone."""
+    return [
+        context if isinstance(context, models.InvalidInput) else MemoryContext.from_model(context)
+        for context in await memory_contexts(keys)
+    ]
+
+
 PERSONAS: Batch[str, Persona | None] = Batch("persona_id", load_personas)
 MESSAGE_COUNTS: Batch[str, int] = Batch("id", load_message_counts)
+PINS: Batch[str, list[Pin]] = Batch("id", load_pins)
+SUMMARIES: Batch[str, list[Summary]] = Batch("id", load_summaries)
+MEMORY_CONTEXTS: Batch[MemoryContextKey, MemoryContext] = Batch("id", load_memory_contexts, arguments=("max_tokens",))
 
 
 async def _load_message_pages(
@@ -119,9 +153,10 @@ class Context:
             loader = self.loaders[batch.load] = SharedLoader(load_fn=batch.load, cache=self.cache_loads)
         return loader
 
-    async def load_batched(self, batch: Batch[K, T], source: object) -> T | None:
-        """A batched field's value for `source`: null when its key is, else loaded in the batch."""
-        key = getattr(source, batch.key)
+    async def load_batched(self, batch: Batch[K, T], source: object, **arguments: Any) -> T | None:
+        """A batched field's value for `source` (and the field's `arguments`, by Python name):
+        null when its key is, else loaded in the batch."""
+        key = batch.key_of(source, arguments)
         return None if key is None else await self.loader(batch).load(key)
 
     @property

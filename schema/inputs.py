@@ -62,3 +62,13 @@ class UpdatePersonaInput(UpdateFields[models.PersonaRow]):
 @strawberry.input(description="A message to add; an unknown sessionId starts a transient session.")
 class AppendMessageInput(CreateFields[models.MessageRow]):
     pass
+
+
+@strawberry.input(description="A fact to pin in a session (which must exist).")
+class CreatePinInput(CreateFields[models.PinRow]):
+    pass
+
+
+@strawberry.input(description="A summary of a span of a session's messages (the session must exist).")
+class CreateSummaryInput(CreateFields[models.SummaryRow]):
+    pass

@@ -10,12 +10,16 @@ from schema.context import Context
 from schema.inputs import (
     AppendMessageInput,
     CreatePersonaInput,
+    CreatePinInput,
     CreateSessionInput,
+    CreateSummaryInput,
     UpdatePersonaInput,
     UpdateSessionInput,
 )
+from schema.memory import Pin, Summary
+from schema.messages import Message
 from schema.personas import Persona
-from schema.types import Message, Session
+from schema.types import Session
 
 
 @strawberry.type
@@ -42,7 +46,9 @@ class Mutation:
     ) -> Session:
         return Session.from_model(await models.Session.touch(id, model=model, persona_id=persona_id))
 
-    @strawberry.mutation(description="Delete a session and its messages. An unknown id is NOT_FOUND.")
+    @strawberry.mutation(
+        description="Delete a session with its messages, pins and summaries. An unknown id is NOT_FOUND."
+    )
     async def delete_session(self, id: strawberry.ID) -> strawberry.ID:
         return strawberry.ID(await models.Session.delete_by_id(id))
 
@@ -77,3 +83,27 @@ class Mutation:
     )
     async def delete_persona(self, id: strawberry.ID) -> strawberry.ID:
         return strawberry.ID(await models.Persona.delete_persona(id))
+
+    @strawberry.mutation(
+        description="Pin a fact in a session. Publishes UPDATED for the session; its updatedAt does not move."
+    )
+    async def create_pin(self, input: CreatePinInput) -> Pin:
+        return Pin.from_model(await models.Pin.create_pin(input.columns()))
+
+    @strawberry.mutation(
+        description="Delete a pin; answers its id. An unknown id is NOT_FOUND. Publishes UPDATED for its session."
+    )
+    async def delete_pin(self, id: strawberry.ID) -> strawberry.ID:
+        return strawberry.ID(await models.Pin.delete_pin(id))
+
+    @strawberry.mutation(
+        description="Add a summary to a session. Publishes UPDATED for the session; its updatedAt does not move."
+    )
+    async def create_summary(self, input: CreateSummaryInput) -> Summary:
+        return Summary.from_model(await models.Summary.create_summary(input.columns()))
+
+    @strawberry.mutation(
+        description="Delete a summary; answers its id. An unknown id is NOT_FOUND. Publishes UPDATED for its session."
+    )
+    async def delete_summary(self, id: strawberry.ID) -> strawberry.ID:
+        return strawberry.ID(await models.Summary.delete_summary(id))

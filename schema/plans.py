@@ -298,6 +298,8 @@ class Compiler:
                 step.converters = arguments.field_converters(
                     strawberry_field, self.conversion.registry, self.conversion.config
                 )
+        if step.batched is not None and step.batched.arguments and step.converters is None:
+            raise Unsupported(f"{parent.name}.{name}: a batch keyed by arguments the converters do not follow")
         return step
 
     def direct_arguments(
@@ -423,10 +425,22 @@ class Runner:
         return results
 
     async def load_batch(self, step: FieldStep, objects: list[Any]) -> list[Any]:
-        assert step.batched is not None
-        keys = [getattr(source, step.batched.key) for source in objects]
+        """The field's values for a level's objects, keyed as the DataLoader keys them (the
+        arguments are the same for every object of the level); a value that is an exception
+        (arguments the batch refused) hands the query back to strawberry, which reports it."""
+        batch = step.batched
+        assert batch is not None
+        given: dict[str, Any] = {}
+        if batch.arguments:
+            assert step.definition is not None and step.converters is not None
+            raw = strawberry_adapter.argument_values(step.definition, step.nodes[0], self.variables)
+            given = arguments.convert(step.converters, raw)
+        keys = [batch.key_of(source, given) for source in objects]
         wanted = list(dict.fromkeys(key for key in keys if key is not None))
-        loaded = dict(zip(wanted, await step.batched.load(wanted), strict=True)) if wanted else {}
+        loaded = dict(zip(wanted, await batch.load(wanted), strict=True)) if wanted else {}
+        for value in loaded.values():
+            if isinstance(value, BaseException):
+                raise value
         return [None if key is None else loaded[key] for key in keys]
 
     async def completed(self, step: FieldStep, values: list[Any]) -> list[Any]:

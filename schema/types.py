@@ -3,22 +3,20 @@ fields follow from the declarations (schema/columns.py), the fields with resolve
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
 import models
+from models import memory
 from schema.columns import ColumnFields
-from schema.context import MESSAGE_COUNTS, PERSONAS, Context
+from schema.context import MEMORY_CONTEXTS, MESSAGE_COUNTS, PERSONAS, PINS, SUMMARIES, Context
+from schema.memory import MemoryContext, Pin, Summary
+from schema.messages import Message
 from schema.personas import Persona
 
 NodeT = TypeVar("NodeT")
-
-
-@strawberry.type(description="One message of a conversation.")
-class Message(ColumnFields[models.MessageRow]):
-    pass
 
 
 @strawberry.type
@@ -89,6 +87,33 @@ class Session(ColumnFields[models.SessionRow]):
     ) -> MessageConnection:
         request = models.PageRequest(first=first, after=after, last=last, before=before)
         return MessageConnection.from_page(self.id, await info.context.message_pages.load((self.id, request)))
+
+    @strawberry.field(description="The session's pins, most important first, then newest.", metadata=PINS.metadata)
+    async def pins(self, info: Info[Context, None]) -> list[Pin]:
+        pins = await info.context.load_batched(PINS, self)
+        assert pins is not None  # a session's id is never null
+        return pins
+
+    @strawberry.field(description="The session's summaries, newest first.", metadata=SUMMARIES.metadata)
+    async def summaries(self, info: Info[Context, None]) -> list[Summary]:
+        summaries = await info.context.load_batched(SUMMARIES, self)
+        assert summaries is not None
+        return summaries
+
+    @strawberry.field(
+        description="What the session's agent remembers, for its model's prompt, within maxTokens.",
+        metadata=MEMORY_CONTEXTS.metadata,
+    )
+    async def memory_context(
+        self,
+        info: Info[Context, None],
+        max_tokens: Annotated[
+            int | None, strawberry.argument(description="The token budget, 1 to 1,000,000 (null: the default).")
+        ] = memory.DEFAULT_MAX_TOKENS,
+    ) -> MemoryContext:
+        context = await info.context.load_batched(MEMORY_CONTEXTS, self, max_tokens=max_tokens)
+        assert context is not None
+        return context
 
 
 @strawberry.type(description="A page of sessions, Relay style, with the size of the whole list.")

@@ -57,11 +57,12 @@ def examples(document: Document) -> list[Example]:
     return found
 
 
-# What differs from one run to the next: moments and generated UUIDs wherever they appear, and
-# the cursors (which hold moments).
+# What differs from one run to the next: moments and generated ids (UUIDs, a pin's or a
+# summary's) wherever they appear, and the cursors (which hold moments).
 _VOLATILE = re.compile(
     r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"
     r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|(?:pin|summary)_\d+_[0-9a-z]{9}"
 )
 CURSOR_KEYS = frozenset({"cursor", "startCursor", "endCursor"})
 

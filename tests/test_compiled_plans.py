@@ -85,6 +85,8 @@ ACCEPT_HEADERS = [
 ]
 BASE = datetime(2025, 9, 16, 10, 8, 36, 188_000, tzinfo=UTC)
 GENERATED_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+# A pin's or a summary's generated id (models/rules.py kalito_style_id): its moment and random part.
+GENERATED_KALITO_ID = re.compile(r"\b(pin|summary)_\d+_[0-9a-z]{9}\b")
 # A moment as the API writes it or as a stored row prints: the data's are within a minute of BASE,
 # any later one was made by a write (each side makes its own).
 MOMENT = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
@@ -140,6 +142,7 @@ def shortened(text: str, around: int, width: int = 300) -> str:
 def normalised(text: str) -> str:
     """Generated ids and the moments writes made, which each side makes its own."""
     text = GENERATED_UUID.sub("<uuid>", text)
+    text = GENERATED_KALITO_ID.sub(r"<\1 id>", text)
     return MOMENT.sub(lambda moment: "<now>" if moment[0].replace(" ", "T") >= NEW_MOMENTS_FROM else moment[0], text)
 
 
@@ -329,6 +332,7 @@ NAMES = st.one_of(
 MODELS = st.sampled_from([None, "llama3", "Llama3", "gpt-4.1-nano"])
 # Short, and prefixed by a letter where used: never a generated UUID, never a message id.
 ROW_IDS = st.text("abz09_-", min_size=1, max_size=4)
+IMPORTANCES = st.sampled_from([0.0, 0.5, 0.8, 0.8, 1.0])
 
 
 @dataclass(frozen=True)
@@ -338,13 +342,15 @@ class Dataset:
     personas: list[dict[str, Any]]
     sessions: list[dict[str, Any]]
     messages: list[dict[str, Any]]
+    pins: list[dict[str, Any]] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ids(self) -> list[str]:
         """Every row's id, as a client would send it."""
         return [
             *DEFAULT_PERSONA_IDS,
-            *(row["id"] for row in (*self.personas, *self.sessions)),
+            *(row["id"] for row in (*self.personas, *self.sessions, *self.pins, *self.summaries)),
             *(str(row["id"]) for row in self.messages),
         ]
 
@@ -398,7 +404,41 @@ def datasets(draw: st.DrawFn, max_sessions: int = 8) -> Dataset:
         for session in sessions
         for _ in range(draw(st.integers(0, 3)))
     ]
-    return Dataset(personas, sessions, [{"id": number, **row} for number, row in enumerate(messages, 1)])
+    messages = [{"id": number, **row} for number, row in enumerate(messages, 1)]
+    # Pins and summaries with ties in importance and time, ids that locales order otherwise than
+    # by code point ("p-a", "p_a", "pa"), and references to messages of their session.
+    message_ids = {
+        session["id"]: [row["id"] for row in messages if row["session_id"] == session["id"]] for session in sessions
+    }
+    pins, summaries = [], []
+    for pin_id in draw(st.lists(ROW_IDS.map("p".__add__), max_size=4, unique=True)):
+        owner = draw(st.sampled_from(sessions))["id"]
+        pins.append(
+            {
+                "id": pin_id,
+                "session_id": owner,
+                "content": draw(TEXT),
+                "source_message_id": draw(st.sampled_from([None, *message_ids[owner]])),
+                "importance": draw(IMPORTANCES),
+                "type": draw(st.sampled_from(models.PinType)),
+                "created_at": draw(MOMENTS),
+            }
+        )
+    for summary_id in draw(st.lists(ROW_IDS.map("u".__add__), max_size=3, unique=True)):
+        owner = draw(st.sampled_from(sessions))["id"]
+        summaries.append(
+            {
+                "id": summary_id,
+                "session_id": owner,
+                "text": draw(TEXT),
+                "message_count": draw(st.sampled_from([0, 2, 40])),
+                "start_message_id": draw(st.sampled_from([None, *message_ids[owner]])),
+                "end_message_id": draw(st.sampled_from([None, *message_ids[owner]])),
+                "importance": draw(IMPORTANCES),
+                "created_at": draw(MOMENTS),
+            }
+        )
+    return Dataset(personas, sessions, messages, pins, summaries)
 
 
 async def restore(dataset: Dataset) -> None:
@@ -411,6 +451,8 @@ async def restore(dataset: Dataset) -> None:
     await models.Persona.bulk_create([models.Persona(**row) for row in dataset.personas])
     await models.Session.bulk_create([models.Session(**row) for row in dataset.sessions])
     await models.Message.bulk_create([models.Message(**row) for row in dataset.messages])
+    await models.Pin.bulk_create([models.Pin(**row) for row in dataset.pins])
+    await models.Summary.bulk_create([models.Summary(**row) for row in dataset.summaries])
     connection = connections.get("default")
     last_id = max((row["id"] for row in dataset.messages), default=0)
     if connection.capabilities.dialect == "sqlite":
@@ -422,7 +464,10 @@ async def restore(dataset: Dataset) -> None:
 async def stored_rows() -> list[list[str]]:
     """Every row, normalised, to compare what two sides' writes left behind: in the order of
     the normalised rows (generated ids sort anywhere among the others)."""
-    tables = [await model.all().values() for model in (models.Persona, models.Session, models.Message)]
+    tables = [
+        await model.all().values()
+        for model in (models.Persona, models.Session, models.Message, models.Pin, models.Summary)
+    ]
     return [sorted(normalised(json.dumps(row, default=str, ensure_ascii=False)) for row in rows) for rows in tables]
 
 
@@ -515,6 +560,8 @@ def scalar_values(scalar: GraphQLScalarType, pool: Pool) -> st.SearchStrategy[An
         return st.one_of(NAMES, NAMES, cursors, MODELS.filter(bool), odd)
     if scalar.name == "Int":
         return st.sampled_from(INTS)
+    if scalar.name == "Float":
+        return st.sampled_from([0, 0.5, 0.8, 1, 1.5, -0.25])
     if scalar.name == "Boolean":
         return st.booleans()
     if scalar.name == "Float":

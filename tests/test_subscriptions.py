@@ -20,9 +20,13 @@ from support.live_server import live_server
 from tests.databases import EACH_DATABASE
 from tests.operations import (
     APPEND_MESSAGE,
+    CREATE_PIN,
     CREATE_SESSION,
+    CREATE_SUMMARY,
+    DELETE_PIN,
     DELETE_SESSION,
     DELETE_SESSIONS,
+    DELETE_SUMMARY,
     PURGE_EPHEMERAL,
     SAVE_SESSION,
     SESSION,
@@ -148,6 +152,47 @@ async def test_append_message_publishes_created_for_the_first_message_then_updat
     event = await ws.next_event("1")
     assert event == {"kind": "UPDATED", "sessionId": session_id, "session": after_second}
     assert event["session"]["messageCount"] == 2
+
+
+REMEMBERED_EVENTS = """
+subscription Remembered($id: ID) {
+  sessionEvents(id: $id) { kind sessionId session { updatedAt pins { id } summaries { id } } }
+}
+"""
+
+
+async def test_pins_and_summaries_publish_updated_for_their_session_without_moving_updated_at(
+    api: HTTPGraphQL, ws: GraphQLWebSocket, prefix: str
+) -> None:
+    session_id = prefix + "remembers"
+    created = (await api.data(CREATE_SESSION, {"input": {"id": session_id}}))["createSession"]
+    await ws.session_events("1", session_id)
+    await ws.subscribe("2", REMEMBERED_EVENTS, {"id": session_id})
+
+    def remembered(pins: list[str], summaries: list[str]) -> dict[str, Any]:
+        session = {"updatedAt": created["updatedAt"], "pins": [{"id": pin} for pin in pins]}
+        return {
+            "kind": "UPDATED",
+            "sessionId": session_id,
+            "session": {**session, "summaries": [{"id": summary} for summary in summaries]},
+        }
+
+    async def published(pins: list[str], summaries: list[str]) -> None:
+        # the session as it was created, each time: its updatedAt did not move
+        assert await ws.next_event("1") == {"kind": "UPDATED", "sessionId": session_id, "session": created}
+        # resolved as the event is delivered, after its write committed: it sees what the write made
+        assert (await ws.next_data("2"))["sessionEvents"] == remembered(pins, summaries)
+
+    pin = (await api.data(CREATE_PIN, {"input": {"sessionId": session_id, "content": "Likes tea."}}))["createPin"]["id"]
+    await published([pin], [])
+    summary = (await api.data(CREATE_SUMMARY, {"input": {"sessionId": session_id, "text": "Tea.", "messageCount": 0}}))[
+        "createSummary"
+    ]["id"]
+    await published([pin], [summary])
+    assert (await api.data(DELETE_PIN, {"id": pin}))["deletePin"] == pin
+    await published([], [summary])
+    assert (await api.data(DELETE_SUMMARY, {"id": summary}))["deleteSummary"] == summary
+    await published([], [])
 
 
 async def test_delete_sessions_publishes_one_deleted_event_per_deleted_id(
@@ -281,6 +326,11 @@ async def test_refused_writes_publish_nothing(api: HTTPGraphQL, ws: GraphQLWebSo
         ),
         (DELETE_SESSION, {"id": unborn}, "NOT_FOUND"),
         (PURGE_EPHEMERAL, {"idleSeconds": -1}, "BAD_USER_INPUT"),
+        (CREATE_PIN, {"input": {"sessionId": unborn, "content": "c"}}, "BAD_USER_INPUT"),
+        (CREATE_PIN, {"input": {"sessionId": session_id, "content": "c", "importance": 2}}, "BAD_USER_INPUT"),
+        (DELETE_PIN, {"id": "pin_1_nosuchpin"}, "NOT_FOUND"),
+        (CREATE_SUMMARY, {"input": {"sessionId": session_id, "text": "", "messageCount": 1}}, "BAD_USER_INPUT"),
+        (DELETE_SUMMARY, {"id": "summary_1_nosuchone"}, "NOT_FOUND"),
     ]
     for query, variables, code in refused:
         assert await api.error_code(query, variables) == code, (query, variables)
