@@ -19,7 +19,16 @@ from tortoise.models import Model
 from models import events, memory, rules, sql
 from models.columns import WRITABLE, Row, Writable, column
 from models.events import SessionEventKind
-from models.pagination import Listing, Ordering, Page, PageRequest, encode_cursor, keyset_page, page_size
+from models.pagination import (
+    Listing,
+    Ordering,
+    Page,
+    PageRequest,
+    encode_cursor,
+    keyset_page,
+    page_size,
+    rows_per_session,
+)
 from models.session import Session
 
 MESSAGE_ORDER = "OLDEST_FIRST"
@@ -111,12 +120,12 @@ class Message(Model):
             return [await cls.page_for_session(session_id, request) for session_id in session_ids]
         size = page_size(request)
         newest_first = request.last is not None
-        if not session_ids:
-            return []
-        rows = await cls._first_rows_per_session(list(dict.fromkeys(session_ids)), size + 1, newest_first)
+        direction = "DESC" if newest_first else "ASC"
+        rows = await rows_per_session(
+            MessageRow, "messages", f'"created_at" {direction},"id" {direction}', session_ids, limit=size + 1
+        )
         pages = []
-        for session_id in session_ids:
-            mine = rows.get(session_id, [])
+        for session_id, mine in zip(session_ids, rows, strict=True):
             more = len(mine) > size
             mine = mine[:size]
             if newest_first:
@@ -132,25 +141,6 @@ class Message(Model):
                 )
             )
         return pages
-
-    @classmethod
-    async def _first_rows_per_session(
-        cls, session_ids: list[str], limit: int, newest_first: bool
-    ) -> dict[str, list[MessageRow]]:
-        direction = "DESC" if newest_first else "ASC"
-        columns = MessageRow.select_list
-        statement = (
-            f"SELECT {columns} FROM ("
-            f"SELECT {columns}, ROW_NUMBER() OVER ("
-            f'PARTITION BY "session_id" ORDER BY "created_at" {direction}, "id" {direction}) AS position '
-            f'FROM "messages" WHERE "session_id" IN ({sql.placeholders(len(session_ids))})'
-            f') AS ranked WHERE position <= ? ORDER BY "session_id", position'
-        )
-        by_session: dict[str, list[MessageRow]] = {}
-        for raw in await sql.fetch(statement, [*session_ids, limit]):
-            message = MessageRow.from_db(raw)
-            by_session.setdefault(message.session_id, []).append(message)
-        return by_session
 
 
 class MessageRow(Row, model=Message):

@@ -218,3 +218,31 @@ async def keyset_page(
 
     cursors = [encode_cursor(order_name, getattr(row, ordering.column), row.id) for row in rows]
     return Page(rows, cursors, has_next, has_previous, listing.count_all)
+
+
+async def rows_per_session(
+    row: type[RowT], table: str, order: str, session_ids: Sequence[str], limit: int | None = None
+) -> list[list[RowT]]:
+    """The rows of each session (its rows of `table`, in the ORDER BY list `order`, which ends
+    with a tie-break), the first `limit` of each when given, in one statement whatever the
+    number of sessions; in the order of `session_ids`."""
+    distinct = list(dict.fromkeys(session_ids))
+    if not distinct:
+        return []
+    where = f'"session_id" IN ({sql.placeholders(len(distinct))})'
+    columns = row.select_list
+    if limit is None:
+        statement = f'SELECT {columns} FROM "{table}" WHERE {where} ORDER BY "session_id",{order}'
+        params: list[Any] = distinct
+    else:
+        statement = (
+            f"SELECT {columns} FROM (SELECT {columns},"
+            f'ROW_NUMBER() OVER (PARTITION BY "session_id" ORDER BY {order}) AS position '
+            f'FROM "{table}" WHERE {where}) AS ranked WHERE position<=? ORDER BY "session_id",position'
+        )
+        params = [*distinct, limit]
+    by_session: dict[str, list[RowT]] = {}
+    for raw in await sql.fetch(statement, params):
+        read = row.from_db(raw)
+        by_session.setdefault(read.session_id, []).append(read)
+    return [by_session.get(session_id, []) for session_id in session_ids]

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from tortoise.models import Model
 
-from models import clock, events, rules, sql
+from models import clock, events, pagination, rules, sql
 from models.columns import Row
 from models.errors import InvalidInput, NotFound
 from models.events import SessionEventKind
@@ -88,24 +88,6 @@ async def rows_per_session(
 ) -> list[list[R]]:
     """The rows of each session, in `order` (an ORDER BY list, to which the id, by code point,
     is added as the last tie-break), the first `limit` of each when given; in one statement."""
-    distinct = list(dict.fromkeys(session_ids))
-    if not distinct:
-        return []
-    order = f"{order},{_by_code_point('id')} DESC"
-    where = f'"session_id" IN ({sql.placeholders(len(distinct))})'
-    columns = row.select_list
-    if limit is None:
-        statement = f'SELECT {columns} FROM "{table}" WHERE {where} ORDER BY "session_id",{order}'
-        params: list[Any] = distinct
-    else:
-        statement = (
-            f"SELECT {columns} FROM (SELECT {columns},"
-            f'ROW_NUMBER() OVER (PARTITION BY "session_id" ORDER BY {order}) AS position '
-            f'FROM "{table}" WHERE {where}) AS ranked WHERE position<=? ORDER BY "session_id",position'
-        )
-        params = [*distinct, limit]
-    by_session: dict[str, list[R]] = {}
-    for raw in await sql.fetch(statement, params):
-        read = row.from_db(raw)
-        by_session.setdefault(read.session_id, []).append(read)
-    return [by_session.get(session_id, []) for session_id in session_ids]
+    return await pagination.rows_per_session(
+        row, table, f"{order},{_by_code_point('id')} DESC", session_ids, limit=limit
+    )
