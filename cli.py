@@ -18,6 +18,8 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT_CONCURRENCY = 1000
 DEFAULT_TIMEOUT_KEEP_ALIVE = 5
+# import-kalito: the import ran and committed, but some rows or values could not be held.
+INCOMPLETE_IMPORT = 3
 
 
 async def _with_database(settings: Settings, job: Callable[[], Awaitable[T]]) -> T:
@@ -86,8 +88,8 @@ def purge_ephemeral(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def import_kalito(settings: Settings, args: argparse.Namespace) -> int:
-    from kalito_import import NotAKalitoDatabase
-    from kalito_import import import_kalito as run_import
+    from importers.kalito import import_kalito as run_import
+    from importers.kalito_file import NotAKalitoDatabase
 
     try:
         report = asyncio.run(_with_database(settings, lambda: run_import(Path(args.path), progress=True)))
@@ -95,6 +97,9 @@ def import_kalito(settings: Settings, args: argparse.Namespace) -> int:
         print(f"kalito-graphql: {error}; nothing was imported", file=sys.stderr)
         return 1
     print("\n".join(report.lines()))
+    if not report.complete:
+        print("kalito-graphql: some of the file could not be held: see 'could not be held' above", file=sys.stderr)
+        return INCOMPLETE_IMPORT
     return 0
 
 

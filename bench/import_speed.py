@@ -18,7 +18,7 @@ from pathlib import Path
 from tortoise import Tortoise
 
 import models
-from kalito_import import import_kalito
+from importers.kalito import import_kalito
 from support.kalito import write_many_messages
 
 

@@ -19,6 +19,7 @@ from models.persona import Persona, PersonaRow
 from models.pin import Pin, PinRow, PinType
 from models.session import Session, SessionFilter, SessionOrder
 from models.session_columns import SessionRow
+from models.session_import import SessionImport
 from models.summary import Summary, SummaryRow
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "SessionEvent",
     "SessionEventKind",
     "SessionFilter",
+    "SessionImport",
     "SessionOrder",
     "SessionRow",
     "Summary",

@@ -22,7 +22,14 @@ from tortoise.transactions import in_transaction
 from models.persona import Persona
 from models.tortoise_adapter import Executor, Recorder
 
-MODEL_MODULES = ["models.persona", "models.session", "models.message", "models.pin", "models.summary"]
+MODEL_MODULES = [
+    "models.persona",
+    "models.session",
+    "models.session_import",
+    "models.message",
+    "models.pin",
+    "models.summary",
+]
 MIGRATIONS_MODULE = "models.migrations"
 APP = "models"
 # What the releases before migrations made with `generate_schemas`: exactly the first migration.

@@ -1,7 +1,8 @@
 """Sessions — one per conversation — and Kalito's save-only persistence policy.
 
 A session is ephemeral (transient) until the user saves it; ephemeral sessions idle longer
-than the TTL are purged; saved ones never expire. Every write moves `updated_at` forward,
+than the TTL are purged (an imported one's idle clock starts at its import:
+models/session_import.py); saved ones never expire. Every write moves `updated_at` forward,
 which is also the version that compare-and-set updates check.
 """
 
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Subquery
 from tortoise.indexes import Index
 from tortoise.transactions import in_transaction
 
@@ -23,6 +25,7 @@ from models.events import SessionEventKind
 from models.pagination import Listing, Ordering, Page, PageRequest, keyset_page
 from models.persona import Persona
 from models.session_columns import SessionColumns, SessionRow
+from models.session_import import SessionImport
 
 # How often a plain update re-reads the row when a concurrent writer moved it meanwhile.
 _UPDATE_ATTEMPTS = 20
@@ -252,14 +255,16 @@ class Session(SessionColumns):
     @classmethod
     async def purge_expired(cls, idle_seconds: int | None, *, default_ttl: int) -> int:
         """Delete ephemeral sessions idle for longer than `idle_seconds` (default: the TTL,
-        where 0 means they never expire); saved ones stay. Answers how many went."""
+        where 0 means they never expire), counting an imported one's idleness from its import;
+        saved ones stay. Answers how many went."""
         if idle_seconds is None:
             if default_ttl == 0:
                 return 0
             idle_seconds = default_ttl
         rules.check_non_negative("idleSeconds", idle_seconds)
         cutoff = clock.now() - timedelta(seconds=idle_seconds)
-        expired = cls.filter(saved=False, updated_at__lt=cutoff)
+        imported_since = SessionImport.filter(imported_at__gte=cutoff).values("session_id")
+        expired = cls.filter(saved=False, updated_at__lt=cutoff).exclude(id__in=Subquery(imported_since))
         async with events.write_transaction():
             # Listed on their own: on SQLite, Tortoise's count of a DELETE includes the messages
             # it cascades to. Locked first, so that what is listed is what goes.

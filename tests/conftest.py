@@ -94,6 +94,13 @@ class GraphQLClient:
         data: dict[str, Any] = body["data"]
         return data
 
+    async def twice(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The data of a read sent twice (strawberry's answer, then the compiled plan's), which
+        must agree."""
+        first = await self.data(query, variables)
+        assert await self.data(query, variables) == first
+        return first
+
     async def error(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The single error of an operation that must fail."""
         body = await self(query, variables)

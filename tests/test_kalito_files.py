@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kalito_import import REQUIRED_COLUMNS
+from importers.kalito_file import REQUIRED_COLUMNS
 from support.kalito import (
     AUTO_SAVE,
     NOVEMBER_2025,

@@ -50,13 +50,6 @@ CREATE_SESSION = "mutation ($input: CreateSessionInput!) { createSession(input: 
 UPDATE_SESSION = "mutation ($input: UpdateSessionInput!) { updateSession(input: $input) { id metadata } }"
 
 
-async def twice(gql: GraphQLClient, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The data of a read sent twice (strawberry's answer, then the plan's), which must agree."""
-    first = await gql.data(query, variables)
-    assert await gql.data(query, variables) == first
-    return first
-
-
 async def error_twice(gql: GraphQLClient, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
     error = await gql.error(query, variables)
     assert await gql.error(query, variables) == error
@@ -114,7 +107,7 @@ async def test_an_importance_given_is_kept_as_given(gql: GraphQLClient, given: f
     appended = [(await gql.data(APPEND, variables))["appendMessage"] for _ in range(2)]
 
     assert [message["importance"] for message in appended] == [given, given]
-    read = await twice(gql, MESSAGES, {"id": "chat-1"})
+    read = await gql.twice(MESSAGES, {"id": "chat-1"})
     assert [edge["node"]["importance"] for edge in read["session"]["messages"]["edges"]] == [given, given]
 
 
@@ -173,9 +166,9 @@ async def test_ids_may_hold_a_dot_everywhere_ids_are_read(gql: GraphQLClient) ->
     touched = "mutation ($id: ID) { touchSession(id: $id) { id } }"
     assert (await gql.data(touched, {"id": "." * 64}))["touchSession"]["id"] == "." * 64
 
-    read = await twice(gql, "query ($id: ID!) { session(id: $id) { id persona { id } } }", {"id": "chat.2025.09"})
+    read = await gql.twice("query ($id: ID!) { session(id: $id) { id persona { id } } }", {"id": "chat.2025.09"})
     assert read["session"] == {"id": "chat.2025.09", "persona": {"id": "gpt-4.1-nano"}}
-    assert (await twice(gql, PERSONA, {"id": "gpt-4.1-nano"}))["persona"]["id"] == "gpt-4.1-nano"
+    assert (await gql.twice(PERSONA, {"id": "gpt-4.1-nano"}))["persona"]["id"] == "gpt-4.1-nano"
     deleted = await gql.data("mutation ($ids: [ID!]!) { deleteSessions(ids: $ids) }", {"ids": ["chat.2025.09", "x.y"]})
     assert deleted == {"deleteSessions": ["chat.2025.09"]}
 
@@ -190,10 +183,10 @@ async def test_a_persona_s_settings_are_created_read_and_absent_by_default(gql: 
     plain = await gql.data(CREATE_PERSONA, {"input": {"id": "plain", "name": "Plain", "prompt": "Hi."}})
     assert plain["createPersona"] == {"id": "plain", **NO_SETTINGS}
 
-    assert (await twice(gql, PERSONA, {"id": "coder"}))["persona"] == {"id": "coder", **KALITO_SETTINGS}
-    assert (await twice(gql, PERSONA, {"id": "plain"}))["persona"] == {"id": "plain", **NO_SETTINGS}
+    assert (await gql.twice(PERSONA, {"id": "coder"}))["persona"] == {"id": "coder", **KALITO_SETTINGS}
+    assert (await gql.twice(PERSONA, {"id": "plain"}))["persona"] == {"id": "plain", **NO_SETTINGS}
     # and the defaults of a fresh database have none
-    assert (await twice(gql, PERSONA, {"id": "default-cloud"}))["persona"] == {"id": "default-cloud", **NO_SETTINGS}
+    assert (await gql.twice(PERSONA, {"id": "default-cloud"}))["persona"] == {"id": "default-cloud", **NO_SETTINGS}
     stored = await models.Persona.get(id="coder")
     assert (stored.stop_sequences, stored.suggested_models) == (
         ["\n\nUser:", "</s>"],
@@ -263,8 +256,8 @@ async def test_metadata_is_created_read_back_and_empty_by_default(gql: GraphQLCl
     assert created == {"createSession": {"id": "care.1", "metadata": metadata}}
     assert plain == {"createSession": {"id": "plain", "metadata": {}}}
     assert nulled == {"createSession": {"id": "nulled", "metadata": {}}}
-    assert (await twice(gql, SESSION, {"id": "care.1"}))["session"]["metadata"] == metadata
-    assert (await twice(gql, SESSION, {"id": "plain"}))["session"]["metadata"] == {}
+    assert (await gql.twice(SESSION, {"id": "care.1"}))["session"]["metadata"] == metadata
+    assert (await gql.twice(SESSION, {"id": "plain"}))["session"]["metadata"] == {}
     assert (await models.Session.by_id("care.1")).metadata == metadata  # type: ignore[union-attr]
 
 
@@ -283,7 +276,7 @@ async def test_metadata_in_a_literal_in_a_variable_alone_and_inside_the_input(gq
 
     assert [answer["createSession"]["metadata"] for answer in answers] == [expected] * 6
     read = 'query ($id: ID!) { a: session(id: $id) { metadata } b: session(id: "literal-1") { metadata } }'
-    assert await twice(gql, read, {"id": "alone-0"}) == {"a": {"metadata": expected}, "b": {"metadata": expected}}
+    assert await gql.twice(read, {"id": "alone-0"}) == {"a": {"metadata": expected}, "b": {"metadata": expected}}
 
 
 async def test_an_update_replaces_the_whole_map_null_clears_it_and_omitted_leaves_it(gql: GraphQLClient) -> None:
@@ -296,7 +289,7 @@ async def test_an_update_replaces_the_whole_map_null_clears_it_and_omitted_leave
     cleared = [await gql.data(UPDATE_SESSION, {"input": {"id": "s1", "metadata": None}}) for _ in range(2)]
     assert cleared[0] == cleared[1] == {"updateSession": {"id": "s1", "metadata": {}}}
 
-    assert (await twice(gql, SESSION, {"id": "s1"}))["session"]["metadata"] == {}
+    assert (await gql.twice(SESSION, {"id": "s1"}))["session"]["metadata"] == {}
     assert (await models.Session.get(id="s1")).metadata == {}
 
 
@@ -305,7 +298,7 @@ async def test_metadata_at_its_limits_is_accepted(gql: GraphQLClient) -> None:
 
     await gql.data(CREATE_SESSION, {"input": {"id": "big", "metadata": largest}})
 
-    assert (await twice(gql, SESSION, {"id": "big"}))["session"]["metadata"] == largest
+    assert (await gql.twice(SESSION, {"id": "big"}))["session"]["metadata"] == largest
     assert (await models.Session.by_id("big")).metadata == largest  # type: ignore[union-attr]
     # the event payload round-trips it, as another process reads it (beyond NOTIFY's limit, the id alone)
     row = await models.Session.by_id("big")

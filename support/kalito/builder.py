@@ -37,8 +37,8 @@ DEFAULT_MODEL = "gpt-4.1-nano"
 class KalitoFile:
     """A new Kalito file at `path`, with the tables of `schema`; the same `seed` writes the same ids."""
 
-    def __init__(self, path: Path, schema: KalitoSchema = SEPTEMBER_2025, *, seed: int = 0) -> None:
-        if path.exists():
+    def __init__(self, path: Path, schema: KalitoSchema = SEPTEMBER_2025, *, seed: int = 0, new: bool = True) -> None:
+        if new and path.exists():
             raise FileExistsError(f"{path} exists: a Kalito file is written from its first table")
         self.path = path
         self.schema = schema
@@ -47,9 +47,19 @@ class KalitoFile:
         self._session_models: dict[str, str | None] = {}
         self._connection = sqlite3.connect(path, isolation_level=None)
         self._connection.row_factory = sqlite3.Row
-        self._query("PRAGMA journal_mode = WAL")  # as Kalito opens its database
-        for statement in schema.statements:
-            self._query(statement)
+        if new:
+            self._query("PRAGMA journal_mode = WAL")  # as Kalito opens its database
+            for statement in schema.statements:
+                self._query(statement)
+        else:  # later rows come after every moment the file holds
+            [(latest,)] = self._query("SELECT MAX(created_at) FROM messages")
+            if latest is not None:
+                self._moment_of({"created_at": latest})
+
+    @classmethod
+    def reopen(cls, path: Path, schema: KalitoSchema = SEPTEMBER_2025, *, seed: int = 1) -> KalitoFile:
+        """A file written before, to write more rows to, as Kalito goes on after an import."""
+        return cls(path, schema, seed=seed, new=False)
 
     def __enter__(self) -> KalitoFile:
         return self
@@ -61,6 +71,10 @@ class KalitoFile:
 
     def close(self) -> None:
         self._connection.close()
+
+    def has_column(self, table: str, column: str) -> bool:
+        """Whether this file's schema has the column (later releases added some)."""
+        return any(row["name"] == column for row in self._query(f"PRAGMA table_info({table})"))
 
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> None:
         """Any other change a test needs (a column a future Kalito might add, a dropped table)."""

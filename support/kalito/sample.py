@@ -11,6 +11,10 @@ real files show:
 - A saved conversation with a persona, a recap written from its summary, an empty assistant
   reply (a local model that answered nothing), scores such as 0.8999999999999999 and 1.0, three
   pins (`manual`, `concept` and the column's default `user`) and a summary of four messages.
+
+Where the schema has the columns later releases added, the saved conversation is a care session
+(`session_type`, `patient_id`, `care_category`), one persona has an eldercare specialty and a
+pin a medical category; where it has the older pins' `type`, the `user` pin says `code` there.
 """
 
 from __future__ import annotations
@@ -177,8 +181,13 @@ def write_realistic_sample(path: Path, schema: KalitoSchema = SEPTEMBER_2025) ->
 
 def _saved_conversation(kalito: KalitoFile) -> None:
     session = SAVED_SESSION_ID
+    november = kalito.has_column("sessions", "session_type")
+    care = {"session_type": "care", "patient_id": "patient-7", "care_category": "reading"} if november else {}
+    if kalito.has_column("personas", "eldercare_specialty"):
+        kalito.persona(name="Care Companion", eldercare_specialty="companionship", patient_context=1)
     kalito.session(
         id=session,
+        **care,
         name="What can you tell me about Edgar Allan Poes short ...",  # Kalito titles a chat by its first question
         model="qwen-2.5-3b",
         recap=STORIES_SUMMARY,
@@ -223,7 +232,9 @@ def _saved_conversation(kalito: KalitoFile) -> None:
         pin_type="concept",
         importance_score=0.95,
     )
-    kalito.pin(session, "Prefers short stories", pin_type="user")
+    older_type = {"type": "code"} if kalito.has_column("semantic_pins", "type") else {}
+    medical = {"medical_category": "none", "urgency_level": "low"} if november else {}
+    kalito.pin(session, "Prefers short stories", pin_type="user", **older_type, **medical)
     kalito.summary(session, STORIES_SUMMARY, [question, silence, again, answer])
 
 

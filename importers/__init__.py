@@ -1,0 +1,1 @@
+"""Bringing conversations in from other assistants' files: `kalito-graphql import-kalito`."""
