@@ -31,6 +31,7 @@ import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, get_args
 
 from tortoise.fields import BooleanField, DatetimeField, JSONField
@@ -111,7 +112,9 @@ def camel_case(name: str) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a table, as its declaration says."""
+    """One column of a table, as its declaration says. What follows from the declaration alone
+    is worked out once (the input checks read it for every value); `sql_name` is not, as
+    Tortoise's initialisation may still set a field's source column."""
 
     name: str  # the attribute (and the row's): `persona_id` for the reference `persona`
     field: Field[Any]  # its Tortoise field: a reference's ForeignKeyField
@@ -121,29 +124,29 @@ class Column:
     def sql_name(self) -> str:
         return self.name if self.is_reference else self.field.source_field or self.name
 
-    @property
+    @cached_property
     def graphql_name(self) -> str:
         return self.api.name or camel_case(self.name)
 
-    @property
+    @cached_property
     def nullable(self) -> bool:
         return bool(self.field.null)
 
-    @property
+    @cached_property
     def is_key(self) -> bool:
         """The row's own id or a reference to another row's: GraphQL's ID."""
         return bool(self.field.pk) or self.is_reference or self.api.key
 
-    @property
+    @cached_property
     def is_json(self) -> bool:
         """Stored as JSON (SQLite: text; PostgreSQL: jsonb, which asyncpg also hands over as text)."""
         return isinstance(self.field, JSONField)
 
-    @property
+    @cached_property
     def is_reference(self) -> bool:
         return isinstance(self.field, ForeignKeyFieldInstance)
 
-    @property
+    @cached_property
     def value_type(self) -> Any:
         """The Python type of its values (a reference's: that of the id it holds, as text or a
         number; GraphQL writes it as an ID either way; a JSON column's: its type argument)."""

@@ -133,6 +133,10 @@ class KalitoFile:
         volume: their sessions' `updated_at` stay as they are."""
         self._insert("messages", rows)
 
+    def many(self, table: str, rows: Iterable[Mapping[str, object]]) -> None:
+        """Many rows of another table at once, each complete, for volume."""
+        self._insert(table, rows)
+
     def pin(self, session_id: str, content: str, **columns: object) -> Row:
         moment = self._moment_of(columns)
         row: dict[str, object] = {

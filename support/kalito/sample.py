@@ -238,9 +238,11 @@ def _saved_conversation(kalito: KalitoFile) -> None:
     kalito.summary(session, STORIES_SUMMARY, [question, silence, again, answer])
 
 
-def write_many_messages(path: Path, *, messages: int, sessions: int) -> Path:
+def write_many_messages(path: Path, *, messages: int, sessions: int, memory_every: int = 0) -> Path:
     """`sessions` sessions `s0`, `s1`, …; messages 1 to `messages` in order of their ids, message
-    n in session `s{n % sessions}`, questions and answers by turns."""
+    n in session `s{n % sessions}`, questions and answers by turns. With `memory_every`, each
+    `memory_every`-th message is pinned and sums up its session's span before it, as Kalito's
+    memory manager does as a conversation grows: a pin and a summary that many messages each."""
     with KalitoFile(path) as kalito:
         ids = [kalito.session(id=f"s{number}")["id"] for number in range(sessions)]
         kalito.messages(
@@ -251,5 +253,39 @@ def write_many_messages(path: Path, *, messages: int, sessions: int) -> Path:
                 "text": f"message {number}",
             }
             for number in range(1, messages + 1)
+        )
+        remembered = range(memory_every, messages + 1, memory_every) if memory_every else range(0)
+        moment = "2025-09-20T08:00:00.000Z"
+        kalito.many(
+            "semantic_pins",
+            (
+                {
+                    "id": f"pin_{number}",
+                    "session_id": ids[number % sessions],
+                    "content": f"a fact from message {number}",
+                    "source_message_id": str(number),
+                    "importance_score": 0.8,
+                    "pin_type": "auto",
+                    "created_at": moment,
+                }
+                for number in remembered
+            ),
+        )
+        kalito.many(
+            "conversation_summaries",
+            (
+                {
+                    "id": f"summary_{number}",
+                    "session_id": ids[number % sessions],
+                    "summary": f"messages up to {number}",
+                    "message_count": 2 if number > sessions else 1,
+                    # the message before it in its session, and itself
+                    "start_message_id": str(number - sessions if number > sessions else number),
+                    "end_message_id": str(number),
+                    "importance_score": 0.7,
+                    "created_at": moment,
+                }
+                for number in remembered
+            ),
         )
     return path
