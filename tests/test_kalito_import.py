@@ -37,6 +37,7 @@ from support.kalito import (
 )
 from tests.conftest import GraphQLClient
 from tests.operations import PURGE_EPHEMERAL
+from web.sweeper import sweep_forever
 
 PIN_FIELDS = "id sessionId content sourceMessageId importance type createdAt"
 SUMMARY_FIELDS = "id sessionId text messageCount startMessageId endMessageId importance createdAt"
@@ -485,6 +486,28 @@ async def test_an_imported_ephemeral_session_idles_from_its_import_not_from_2025
     assert await gql.data(PURGE_EPHEMERAL, {"idleSeconds": 0}) == {"purgeEphemeralSessions": 1}
     assert await gql.data('{ session(id: "old") { id } }') == {"session": None}
     assert await models.SessionImport.all().count() == 0  # gone with its session
+
+
+async def test_the_servers_ttl_sweep_spares_what_an_import_just_brought_in(
+    db: str, gql: GraphQLClient, tmp_path: Path
+) -> None:
+    """As a new user meets it: the server's own sweep, minutes after the import."""
+    with KalitoFile(tmp_path / "kalito-source.db", SEPTEMBER_2025) as kalito:
+        kalito.session(id="from-kalito", saved=0)
+        kalito.message("from-kalito", "user", "Remember me?")
+    await import_kalito(kalito.path)
+    await gql.data('mutation { createSession(input: {id: "idle-here"}) { id } }')
+    await models.Session.filter(id="idle-here").update(updated_at=datetime(2025, 9, 13, tzinfo=UTC))
+
+    sweeper = asyncio.create_task(sweep_forever(ttl_seconds=60, interval_seconds=0.01))
+    try:
+        async with asyncio.timeout(10):
+            while await models.Session.exists(id="idle-here"):  # a sweep has run
+                await asyncio.sleep(0.01)
+    finally:
+        sweeper.cancel()
+    kept = await gql.twice('{ session(id: "from-kalito") { saved messageCount } }')
+    assert kept["session"] == {"saved": False, "messageCount": 1}
 
 
 async def test_the_seeded_defaults_are_replaced_only_while_untouched(db: str, gql: GraphQLClient, sample: Path) -> None:
