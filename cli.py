@@ -25,7 +25,7 @@ INCOMPLETE_IMPORT = 3
 async def _with_database(settings: Settings, job: Callable[[], Awaitable[T]]) -> T:
     await Tortoise.init(config=models.tortoise_config(settings.database_url))
     try:
-        await models.prepare_database()
+        await models.prepare_database(accounts=settings.accounts, default_owner=settings.default_owner)
         return await job()
     finally:
         await Tortoise.close_connections()
@@ -75,12 +75,19 @@ def export_schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _owner(args: argparse.Namespace) -> models.Owner:
+    """Every user's rows, or only those of --owner (who also owns what the job creates)."""
+    if args.owner is None:
+        return models.EVERYONE
+    return models.Owner(args.owner, everyone=False, manages_defaults=False)
+
+
 def purge_ephemeral(settings: Settings, args: argparse.Namespace) -> int:
-    idle_seconds = args.idle_seconds
+    idle_seconds, owner = args.idle_seconds, _owner(args)
     purged = asyncio.run(
         _with_database(
             settings,
-            lambda: models.Session.purge_expired(idle_seconds, default_ttl=settings.ephemeral_ttl_seconds),
+            lambda: models.Session.purge_expired(owner, idle_seconds, default_ttl=settings.ephemeral_ttl_seconds),
         )
     )
     print(f"purged {purged} ephemeral session(s)")
@@ -91,8 +98,15 @@ def import_kalito(settings: Settings, args: argparse.Namespace) -> int:
     from importers.kalito import import_kalito as run_import
     from importers.kalito_file import NotAKalitoDatabase
 
+    if settings.accounts and args.owner is None:
+        print(
+            "kalito-graphql: accounts are on (KALITO_AUTH=jwt): name the user to import into with --owner",
+            file=sys.stderr,
+        )
+        return 2
+    owner = _owner(args).id
     try:
-        report = asyncio.run(_with_database(settings, lambda: run_import(Path(args.path), progress=True)))
+        report = asyncio.run(_with_database(settings, lambda: run_import(Path(args.path), owner=owner, progress=True)))
     except NotAKalitoDatabase as error:
         print(f"kalito-graphql: {error}; nothing was imported", file=sys.stderr)
         return 1
@@ -156,10 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="idle time to purge after (default: KALITO_EPHEMERAL_TTL_SECONDS)",
     )
+    purge_parser.add_argument("--owner", help="only this user's sessions (a token's sub); default: every user's")
     purge_parser.set_defaults(run=purge_ephemeral)
 
     import_parser = commands.add_parser("import-kalito", help="import an existing Kalito SQLite database")
     import_parser.add_argument("path", help="the Kalito database file (e.g. kalito.db from a Kalito install)")
+    import_parser.add_argument(
+        "--owner", help="the user (a token's sub) whose sessions and personas they become; required with accounts"
+    )
     import_parser.set_defaults(run=import_kalito)
 
     migrate_parser = commands.add_parser(

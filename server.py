@@ -21,6 +21,7 @@ from broadcast import Broker, relaying
 from schema import OperationRecord, build_schema
 from schema.limits import Limits
 from settings import Settings
+from web.accounts import JwtAuth, TokenVerifier
 from web.auth import BearerTokenAuth
 from web.body_limit import BodyLimit
 from web.graphiql import graphiql_assets
@@ -75,13 +76,14 @@ def create_app(settings: Settings) -> Starlette:
         limits=Limits.from_settings(settings),
         compiled_operations=settings.compiled_operations,
     )
-    graphql = GraphQLView(schema, settings, broker)
+    verifier = TokenVerifier(settings) if settings.accounts else None
+    graphql = GraphQLView(schema, settings, broker, verifier)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         configure_logging(settings.log_format, settings.log_level)
         async with RegisterTortoise(app, config=models.tortoise_config(settings.database_url)):
-            await models.prepare_database()
+            await models.prepare_database(accounts=settings.accounts, default_owner=settings.default_owner)
             async with relaying(settings.database_url, broker), sweeping(settings):
                 # What start-up made (the schema, the ORM, the modules) lives as long as the
                 # process: moved out of the collector's reach, a full collection no longer walks
@@ -107,6 +109,7 @@ def create_app(settings: Settings) -> Starlette:
             *cors(settings.cors_origins),
             # Only with a token: without one it would pass everything, for about 1 µs a request.
             *([Middleware(BearerTokenAuth, token=settings.api_token)] if settings.api_token else []),
+            *([Middleware(JwtAuth, verifier=verifier, production=settings.production)] if verifier else []),
             Middleware(BodyLimit, max_body_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+AUTH_MODES = ("none", "jwt")
 
 
 class SettingsError(ValueError):
@@ -93,6 +94,19 @@ class Settings:
     log_level: str = "info"
     ws_max_subscriptions: int = 100
     ws_init_timeout_seconds: int = 10
+    # Accounts (api.md §11, docs/operations.md "Accounts"): "jwt" scopes every row to the token's user.
+    auth: str = "none"
+    jwt_secret: str | None = field(default=None, repr=False)  # HS256
+    jwks_url: str | None = None  # RS256, ES256, EdDSA keys, fetched and cached by kid
+    jwks_file: str | None = None  # the same, from a file read at start
+    # The least time between two fetches of the JWKS: a stream of tokens with made-up kids must
+    # not make the server hammer the identity provider.
+    jwks_min_refresh_seconds: float = 30.0
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    jwt_roles_claim: str = "roles"
+    # Who owns the rows written before accounts were turned on (required then, when there are some).
+    default_owner: str | None = None
 
     def __post_init__(self) -> None:
         scheme = self.database_url.split("://", 1)[0]
@@ -100,6 +114,22 @@ class Settings:
             raise SettingsError(
                 f"KALITO_DATABASE_URL must start with sqlite:// or postgres://, not {self.database_url!r}"
             )
+        if self.accounts:
+            keys = [name for name, value in _key_sources(self) if value]
+            if len(keys) != 1:
+                raise SettingsError(
+                    "KALITO_AUTH=jwt needs exactly one of KALITO_JWT_SECRET, KALITO_JWKS_URL, KALITO_JWKS_FILE"
+                    + (f" (set: {', '.join(keys)})" if keys else "")
+                )
+            if self.api_token:
+                raise SettingsError("KALITO_API_TOKEN is the one-user token: unset it when KALITO_AUTH=jwt")
+        if self.default_owner is not None and not 0 < len(self.default_owner) <= 255:
+            raise SettingsError("KALITO_DEFAULT_OWNER must be 1 to 255 characters")
+
+    @property
+    def accounts(self) -> bool:
+        """Whether every row is scoped to the user of the request's token."""
+        return self.auth == "jwt"
 
     @property
     def is_sqlite(self) -> bool:
@@ -129,4 +159,21 @@ class Settings:
             log_level=_choice(env, "KALITO_LOG_LEVEL", cls.log_level, LOG_LEVELS),
             ws_max_subscriptions=_int(env, "KALITO_WS_MAX_SUBSCRIPTIONS", cls.ws_max_subscriptions, minimum=1),
             ws_init_timeout_seconds=_int(env, "KALITO_WS_INIT_TIMEOUT_SECONDS", cls.ws_init_timeout_seconds, minimum=1),
+            auth=_choice(env, "KALITO_AUTH", cls.auth, AUTH_MODES),
+            jwt_secret=env.get("KALITO_JWT_SECRET") or None,
+            jwks_url=env.get("KALITO_JWKS_URL") or None,
+            jwks_file=env.get("KALITO_JWKS_FILE") or None,
+            jwks_min_refresh_seconds=_seconds(env, "KALITO_JWKS_MIN_REFRESH_SECONDS", cls.jwks_min_refresh_seconds),
+            jwt_audience=env.get("KALITO_JWT_AUDIENCE") or None,
+            jwt_issuer=env.get("KALITO_JWT_ISSUER") or None,
+            jwt_roles_claim=env.get("KALITO_JWT_ROLES_CLAIM") or cls.jwt_roles_claim,
+            default_owner=env.get("KALITO_DEFAULT_OWNER") or None,
         )
+
+
+def _key_sources(settings: Settings) -> tuple[tuple[str, str | None], ...]:
+    return (
+        ("KALITO_JWT_SECRET", settings.jwt_secret),
+        ("KALITO_JWKS_URL", settings.jwks_url),
+        ("KALITO_JWKS_FILE", settings.jwks_file),
+    )

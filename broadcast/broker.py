@@ -1,4 +1,5 @@
-"""This process's subscribers, and the fan-out of committed session events to them."""
+"""This process's subscribers, and the fan-out of committed session events to them: each
+receives the events of its owner's sessions only (an admin's, of every session)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from collections.abc import Sequence
 
 from models.events import SessionEvent
+from models.owners import Owner
 
 logger = logging.getLogger("kalito.events")
 
@@ -18,9 +20,10 @@ QUEUE_SIZE = 256
 class Subscription:
     """One subscriber's events, in commit order; registered from creation until closed."""
 
-    def __init__(self, broker: Broker, session_id: str | None) -> None:
+    def __init__(self, broker: Broker, session_id: str | None, owner: Owner) -> None:
         self._broker = broker
         self.session_id = session_id
+        self.owner = owner
         self._queue: asyncio.Queue[SessionEvent] = asyncio.Queue(QUEUE_SIZE)
         self._overflowed = False
         broker._register(self)
@@ -56,15 +59,16 @@ class Broker:
     def active_subscriptions(self) -> int:
         return sum(len(subscribers) for subscribers in self._subscribers.values())
 
-    def subscribe(self, session_id: str | None) -> Subscription:
-        """The events of one session (or of every session when None), from now on."""
-        return Subscription(self, session_id)
+    def subscribe(self, session_id: str | None, owner: Owner) -> Subscription:
+        """The events of one of the owner's sessions (or of every one when None), from now on."""
+        return Subscription(self, session_id, owner)
 
     def deliver(self, events: Sequence[SessionEvent]) -> None:
         every_session = self._subscribers.get(None, ())
         for event in events:
             for subscriber in (*self._subscribers.get(event.session_id, ()), *every_session):
-                subscriber.offer(event)
+                if subscriber.owner.owns(event.owner_id):
+                    subscriber.offer(event)
 
     def _register(self, subscription: Subscription) -> None:
         self._subscribers.setdefault(subscription.session_id, set()).add(subscription)

@@ -89,10 +89,10 @@ class PostgresRelay:
             logger.exception("session events: ignoring a malformed notification %r", payload[:200])
             return
         if event.needs_reading_back:  # too big for a notification: read it once for all subscribers
-            session = await models.Session.by_id(event.session_id)
+            session = await models.Session.by_id(models.EVERYONE, event.session_id)
             if session is None:
                 return  # deleted meanwhile: its DELETED event follows
-            event = SessionEvent(event.kind, event.session_id, session)
+            event = SessionEvent(event.kind, event.session_id, event.owner_id, session)
         self._broker.deliver([event])
 
 

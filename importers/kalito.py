@@ -34,6 +34,7 @@ from importers.report import ImportReport
 from models import clock, rules, sql
 from models.columns import camel_case
 from models.default_personas import DEFAULT_PERSONAS
+from models.owners import UNOWNED
 
 UNTITLED = "Untitled Chat"  # what Kalito's own UI shows for a session without a name
 METADATA_PREFIX = "kalito."
@@ -158,9 +159,10 @@ def _json_list(value: object) -> list[str] | None:
 class KalitoImport:
     """One run: the file, the report, and what the target holds that later tables refer to."""
 
-    def __init__(self, source: KalitoFile, report: ImportReport) -> None:
+    def __init__(self, source: KalitoFile, report: ImportReport, owner: str) -> None:
         self.source = source
         self.report = report
+        self.owner = owner  # whose the imported sessions and personas are (models/owners.py)
         self.personas: set[str] = set()
         self.sessions: dict[str, datetime] = {}  # every session the target now has -> its created_at
         self.refused_sessions: set[str] = set()
@@ -173,7 +175,9 @@ class KalitoImport:
     # --- personas ----------------------------------------------------------------------------
 
     async def import_personas(self) -> None:
-        existing = {persona.id: persona for persona in await models.Persona.all()}
+        everyone = await models.Persona.all()
+        existing = {persona.id: persona for persona in everyone if persona.is_default or persona.owner_id == self.owner}
+        others = {persona.id for persona in everyone} - set(existing)
         new = []
         for rows in self.source.batches("personas", "id"):
             for row in rows:
@@ -181,9 +185,14 @@ class KalitoImport:
                 if values is None:
                     continue
                 persona_id = values["id"]
+                if persona_id in others:
+                    self.report.refuse("personas", persona_id, "another user's persona has this id")
+                    continue
                 self.personas.add(persona_id)
                 if persona_id not in existing:
-                    new.append(models.Persona(**values))
+                    # Kalito's defaults are everyone's (models/owners.py); the user's own are theirs.
+                    owner = UNOWNED if values["is_default"] else self.owner
+                    new.append(models.Persona(**values, owner_id=owner))
                 elif _is_untouched_seed(existing[persona_id]):
                     # The server seeded its stand-in for Kalito's default; the user's own version wins.
                     await models.Persona.filter(id=persona_id).update(**{k: v for k, v in values.items() if k != "id"})
@@ -235,13 +244,17 @@ class KalitoImport:
     # --- sessions ----------------------------------------------------------------------------
 
     async def import_sessions(self) -> None:
-        self.sessions = dict(await models.Session.all().values_list("id", "created_at"))
+        self.sessions = dict(await models.Session.filter(owner_id=self.owner).values_list("id", "created_at"))
+        others = set(await models.Session.exclude(owner_id=self.owner).values_list("id", flat=True))
         extra = [column for column in self.source.columns["sessions"] if column not in MAPPED_COLUMNS["sessions"]]
         for rows in self.source.batches("sessions", "created_at, id"):
             batch = []
             for row in rows:
                 if row["id"] in self.sessions:
                     self.report.present["sessions"] += 1
+                elif row["id"] in others:
+                    self.report.refuse("sessions", row["id"], "another user's session has this id")
+                    self.refused_sessions.add(str(row["id"]))
                 elif session := self.session(row, extra):
                     batch.append(session)
                     self.sessions[session.id] = session.created_at
@@ -287,6 +300,7 @@ class KalitoImport:
         created_at = created_at or updated_at or self.now
         return models.Session(
             **values,
+            owner_id=self.owner,
             saved=bool(row["saved"]),
             metadata=metadata,
             created_at=created_at,
@@ -519,11 +533,12 @@ async def _advance_message_ids() -> None:
         )
 
 
-async def import_kalito(path: Path, *, progress: bool = False) -> ImportReport:
-    """Import the Kalito database at `path` into the configured database, all or nothing."""
+async def import_kalito(path: Path, *, owner: str = UNOWNED, progress: bool = False) -> ImportReport:
+    """Import the Kalito database at `path` into the configured database, all or nothing, as
+    `owner`'s sessions and personas (UNOWNED without accounts)."""
     report = ImportReport(TABLES)
     with open_copy(path) as source:
-        run = KalitoImport(source, report)
+        run = KalitoImport(source, report, owner)
         total = sum(source.count(table.kalito) for table in SESSION_TABLES)
         async with in_transaction():
             await run.import_personas()

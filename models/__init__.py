@@ -5,6 +5,8 @@ from models.database import (
     MODEL_MODULES,
     SchemaBehind,
     SchemaError,
+    UnownedRows,
+    give_unowned_rows,
     migrate,
     migrate_database,
     pending_migrations,
@@ -14,6 +16,7 @@ from models.database import (
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.events import SessionEvent, SessionEventKind
 from models.message import Message, MessageRole, MessageRow
+from models.owners import EVERYONE, ONE_USER, Owner, Viewer
 from models.pagination import Page, PageRequest
 from models.persona import Persona, PersonaRow
 from models.pin import Pin, PinRow, PinType
@@ -23,7 +26,9 @@ from models.session_import import SessionImport
 from models.summary import Summary, SummaryRow
 
 __all__ = [
+    "EVERYONE",
     "MODEL_MODULES",
+    "ONE_USER",
     "Conflict",
     "DomainError",
     "InvalidInput",
@@ -31,6 +36,7 @@ __all__ = [
     "MessageRole",
     "MessageRow",
     "NotFound",
+    "Owner",
     "Page",
     "PageRequest",
     "Persona",
@@ -50,6 +56,9 @@ __all__ = [
     "SessionRow",
     "Summary",
     "SummaryRow",
+    "UnownedRows",
+    "Viewer",
+    "give_unowned_rows",
     "migrate",
     "migrate_database",
     "pending_migrations",

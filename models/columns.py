@@ -7,7 +7,8 @@ type, nullability and default; `column()` adds what the API needs of it:
 
 — the input rule its values obey, the inputs clients may write it in (create, update), and how
 it appears in GraphQL (a description; the name, camelCase of the attribute unless given; the
-type, from the storage type, ID for keys). A field without `column()` is read, never written.
+type, from the storage type, ID for keys). A field without `column()` is read, never written;
+one declared `exposed=False` (a row's owner) is the server's own, in no type or input.
 A JSON column says the Python type of its values as the field's type argument, and its GraphQL
 type follows (`fields.JSONField[list[str]](...)`: `[String!]!`; `JSONField[dict[str, str]]`: the
 JSON scalar). A rule that reads other columns of the row names them (`reads=("role",)`: they
@@ -85,6 +86,8 @@ class Api:
     computed: Callable[[Mapping[str, Any]], Any] | None = None
     # The column holds another row's id without a foreign key (a pin's source message): an ID.
     key: bool = False
+    # False: the server's own (a row's owner), never a field or an input of the API.
+    exposed: bool = True
 
 
 def column(
@@ -98,9 +101,10 @@ def column(
     reads: tuple[str, ...] = (),
     computed: Callable[[Mapping[str, Any]], Any] | None = None,
     key: bool = False,
+    exposed: bool = True,
 ) -> FieldT:
     """The Tortoise field `field`, declaring also how the API reads and writes its column."""
-    setattr(field, _API, Api(rule, create, update, description, name, reads, computed, key))
+    setattr(field, _API, Api(rule, create, update, description, name, reads, computed, key, exposed))
     return field
 
 

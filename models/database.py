@@ -19,7 +19,9 @@ from tortoise.context import TortoiseContext
 from tortoise.migrations.recorder import MigrationRecorder
 from tortoise.transactions import in_transaction
 
+from models.owners import UNOWNED
 from models.persona import Persona
+from models.session import Session
 from models.tortoise_adapter import Executor, Recorder
 
 MODEL_MODULES = [
@@ -197,8 +199,42 @@ async def migrate_database(database_url: str) -> MigrationReport:
         return await migrate()
 
 
-async def prepare_database() -> None:
-    """Make the schema current and create the rows every installation starts with.
+class UnownedRows(SchemaError):
+    """Accounts are on, rows written without them are there, and no one is named to own them."""
+
+    def __init__(self, sessions: int, personas: int) -> None:
+        super().__init__(
+            f"accounts are on (KALITO_AUTH=jwt) and {sessions} session(s) and {personas} persona(s) were "
+            "written without them: set KALITO_DEFAULT_OWNER to the user (the token's sub) who owns them"
+        )
+
+
+async def give_unowned_rows(default_owner: str | None) -> None:
+    """With accounts, the sessions and personas written without them go to `default_owner`
+    (api.md §11); Kalito's default personas stay everyone's. Several workers starting at once
+    give them alike: the second finds none left."""
+    unowned_sessions = Session.filter(owner_id=UNOWNED)
+    unowned_personas = Persona.filter(owner_id=UNOWNED, is_default=False)
+    if default_owner is None:
+        sessions, personas = await unowned_sessions.count(), await unowned_personas.count()
+        if sessions or personas:
+            raise UnownedRows(sessions, personas)
+        return
+    async with in_transaction():
+        sessions = await unowned_sessions.update(owner_id=default_owner)
+        personas = await unowned_personas.update(owner_id=default_owner)
+    if sessions or personas:
+        logger.warning(
+            "accounts: %d session(s) and %d persona(s) written without accounts now belong to %r",
+            sessions,
+            personas,
+            default_owner,
+        )
+
+
+async def prepare_database(*, accounts: bool = False, default_owner: str | None = None) -> None:
+    """Make the schema current, create the rows every installation starts with, and, with
+    accounts, give the rows written without them to their owner.
 
     SQLite applies the pending migrations here (the server owns its file). PostgreSQL is migrated
     by the deployment (`kalito-graphql migrate`); a schema behind this version stops the start.
@@ -213,3 +249,5 @@ async def prepare_database() -> None:
     elif pending := await pending_migrations():
         raise SchemaBehind(pending)
     await Persona.ensure_defaults()
+    if accounts:
+        await give_unowned_rows(default_owner)

@@ -40,6 +40,7 @@ class SessionEventKind(enum.Enum):
 class SessionEvent:
     kind: SessionEventKind
     session_id: str
+    owner_id: str  # whose session it is: only they (and admins) receive the event
     # The row as this write committed it; None for DELETED, or when it must be read back.
     session: SessionRow | None = None
 
@@ -48,12 +49,11 @@ class SessionEvent:
         return self.session is None and self.kind is not SessionEventKind.DELETED
 
     def to_payload(self) -> str:
-        payload: dict[str, Any] = {"kind": self.kind.value, "sessionId": self.session_id}
-        if self.session is not None:
-            payload["session"] = self.session.as_mapping()
+        head: dict[str, Any] = {"kind": self.kind.value, "sessionId": self.session_id, "ownerId": self.owner_id}
+        payload = head if self.session is None else {**head, "session": self.session.as_mapping()}
         encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         if len(encoded.encode()) > _NOTIFY_PAYLOAD_MAX:
-            encoded = json.dumps({"kind": self.kind.value, "sessionId": self.session_id})
+            encoded = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
         return encoded
 
     @classmethod
@@ -61,7 +61,7 @@ class SessionEvent:
         decoded = json.loads(payload)
         row = decoded.get("session")
         session = SessionRow.from_mapping(row) if row is not None else None
-        return cls(SessionEventKind(decoded["kind"]), decoded["sessionId"], session)
+        return cls(SessionEventKind(decoded["kind"]), decoded["sessionId"], decoded["ownerId"], session)
 
 
 # The events recorded by the transaction now running in this task, if any.
@@ -75,11 +75,20 @@ def deliver_committed_to(deliver: Callable[[Sequence[SessionEvent]], None] | Non
     _deliver_committed = deliver
 
 
-def record(kind: SessionEventKind, session_id: str, session: SessionRow | None = None) -> None:
+def record(kind: SessionEventKind, session: SessionRow) -> None:
+    """What this transaction did to `session` (created, changed or saved it), as it committed it."""
+    _recording().append(SessionEvent(kind, session.id, session.owner_id, session))
+
+
+def record_deleted(session_id: str, owner_id: str) -> None:
+    _recording().append(SessionEvent(SessionEventKind.DELETED, session_id, owner_id))
+
+
+def _recording() -> list[SessionEvent]:
     recorded = _recorded.get()
     if recorded is None:
         raise RuntimeError("session events are recorded inside write_transaction()")
-    recorded.append(SessionEvent(kind, session_id, None if kind is SessionEventKind.DELETED else session))
+    return recorded
 
 
 @contextlib.asynccontextmanager

@@ -19,6 +19,7 @@ from tortoise.models import Model
 from models import events, memory, rules, sql
 from models.columns import WRITABLE, Row, Writable, column
 from models.events import SessionEventKind
+from models.owners import Owner
 from models.pagination import (
     Listing,
     Ordering,
@@ -81,14 +82,14 @@ class Message(Model):
         indexes = (Index(fields=("session_id", "created_at", "id")),)
 
     @classmethod
-    async def append(cls, session_id: str, role: MessageRole, text: str, **values: Any) -> MessageRow:
-        """Add a message (the other columns of the append input in `values`) to its session,
-        creating the session when its id is unknown."""
+    async def append(cls, owner: Owner, session_id: str, role: MessageRole, text: str, **values: Any) -> MessageRow:
+        """Add a message (the other columns of the append input in `values`) to the owner's
+        session, creating the session when its id is unknown."""
         columns = MessageRow.check(MessageRow.created({"session_id": session_id, "role": role, "text": text, **values}))
         async with events.write_transaction():
-            session, created = await Session.upsert(session_id, {})
+            session, created = await Session.upsert(owner, session_id, {})
             message = MessageRow.from_model(await cls.create(**columns, created_at=session.updated_at))
-            events.record(SessionEventKind.CREATED if created else SessionEventKind.UPDATED, session.id, session)
+            events.record(SessionEventKind.CREATED if created else SessionEventKind.UPDATED, session)
         return message
 
     @classmethod

@@ -1,4 +1,8 @@
-"""Personas: the system prompts and presets a session can run with."""
+"""Personas: the system prompts and presets a session can run with.
+
+Kalito's defaults are everyone's, and read-only but to an admin (or without accounts); a
+user's own personas are theirs alone (models/owners.py).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,17 @@ from functools import partial
 from typing import Any
 
 from tortoise import fields
+from tortoise.expressions import Q
+from tortoise.indexes import Index
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from models import clock, rules
 from models.columns import WRITABLE, Row, Writable, column
 from models.default_personas import DEFAULT_PERSONAS
 from models.errors import Conflict, InvalidInput, NotFound
 from models.memory import MAX_TOKENS_LIMIT
+from models.owners import OWNER_MAX, UNOWNED, Owner
 
 PROMPT_MAX = rules.MESSAGE_TEXT_MAX
 
@@ -102,10 +110,13 @@ class Persona(Model):
     )
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
+    # Whose persona it is (models/owners.py); Kalito's defaults are everyone's.
+    owner_id = column(fields.CharField(max_length=OWNER_MAX, default=UNOWNED, db_default=UNOWNED), exposed=False)
 
     class Meta:
         table = "personas"
         ordering = ("name", "id")
+        indexes = (Index(fields=("owner_id", "name", "id")),)
 
     @classmethod
     async def ensure_defaults(cls) -> None:
@@ -123,54 +134,70 @@ class Persona(Model):
         )
 
     @classmethod
-    async def by_id(cls, persona_id: str) -> PersonaRow | None:
-        persona = await cls.get_or_none(id=rules.check_id("id", persona_id))
+    def visible_to(cls, owner: Owner) -> QuerySet[Persona]:
+        """The personas `owner` sees: Kalito's defaults and their own (every one, for everyone)."""
+        return cls.all() if owner.everyone else cls.filter(Q(is_default=True) | Q(owner_id=owner.id))
+
+    @classmethod
+    async def by_id(cls, owner: Owner, persona_id: str) -> PersonaRow | None:
+        persona = await cls.visible_to(owner).get_or_none(id=rules.check_id("id", persona_id))
         return PersonaRow.from_model(persona) if persona else None
 
     @classmethod
     async def by_ids(cls, persona_ids: Sequence[str]) -> list[PersonaRow | None]:
-        """The personas in the order asked for (None where there is none): a DataLoader batch."""
+        """The personas in the order asked for (None where there is none): a DataLoader batch,
+        of the personas of sessions already read (a session names one its owner may use)."""
         found = {persona.id: PersonaRow.from_model(persona) for persona in await cls.filter(id__in=set(persona_ids))}
         return [found.get(persona_id) for persona_id in persona_ids]
 
     @classmethod
-    async def all_in_order(cls) -> list[PersonaRow]:
-        return [PersonaRow.from_model(persona) for persona in await cls.all()]
+    async def all_in_order(cls, owner: Owner) -> list[PersonaRow]:
+        return [PersonaRow.from_model(persona) for persona in await cls.visible_to(owner)]
 
     @classmethod
-    async def require_exists(cls, field: str, persona_id: str) -> str:
-        """Check that a (well-formed) persona reference from an input names a persona."""
-        if not await cls.exists(id=persona_id):
+    async def require_exists(cls, owner: Owner, field: str, persona_id: str) -> str:
+        """Check that a (well-formed) persona reference from an input names a persona the
+        owner sees (another user's is no persona)."""
+        if not await cls.visible_to(owner).filter(id=persona_id).exists():
             raise InvalidInput(field, f"{field} names no persona: {persona_id!r}")
         return persona_id
 
     @classmethod
-    async def create_persona(cls, persona_id: str | None, values: Mapping[str, Any]) -> PersonaRow:
+    async def create_persona(cls, owner: Owner, persona_id: str | None, values: Mapping[str, Any]) -> PersonaRow:
         persona_id = rules.check_id_or_new("id", persona_id)
         columns = PersonaRow.check(PersonaRow.created(values))
-        if await cls.exists(id=persona_id):
+        if await cls.exists(id=persona_id):  # anyone's: an id cannot be made twice
             raise Conflict(f"a persona with id {persona_id!r} already exists")
         moment = clock.now()
-        return PersonaRow.from_model(await cls.create(id=persona_id, **columns, created_at=moment, updated_at=moment))
+        return PersonaRow.from_model(
+            await cls.create(id=persona_id, **columns, created_at=moment, updated_at=moment, owner_id=owner.id)
+        )
 
     @classmethod
-    async def update_persona(cls, persona_id: str, values: Mapping[str, Any]) -> PersonaRow:
+    async def _changeable(cls, owner: Owner, persona_id: str) -> Persona:
+        """The persona `owner` may change or delete: their own, or a default for those who
+        manage them; another user's is NotFound, a default read-only (Conflict)."""
         rules.check_id("id", persona_id)
-        columns = PersonaRow.check(PersonaRow.changed(values))
-        persona = await cls.get_or_none(id=persona_id)
+        persona = await cls.visible_to(owner).get_or_none(id=persona_id)
         if persona is None:
             raise NotFound(f"no persona with id {persona_id!r}")
+        if persona.is_default and not owner.manages_defaults:
+            raise Conflict(f"{persona_id!r} is a default persona: only an admin may change it")
+        return persona
+
+    @classmethod
+    async def update_persona(cls, owner: Owner, persona_id: str, values: Mapping[str, Any]) -> PersonaRow:
+        rules.check_id("id", persona_id)
+        columns = PersonaRow.check(PersonaRow.changed(values))
+        persona = await cls._changeable(owner, persona_id)
         persona.update_from_dict({**columns, "updated_at": clock.later_than(persona.updated_at)})
         await persona.save(update_fields=[*columns, "updated_at"])
         return PersonaRow.from_model(persona)
 
     @classmethod
-    async def delete_persona(cls, persona_id: str) -> str:
+    async def delete_persona(cls, owner: Owner, persona_id: str) -> str:
         """Delete a persona; its sessions keep going without one (the foreign key sets null)."""
-        rules.check_id("id", persona_id)
-        persona = await cls.get_or_none(id=persona_id)
-        if persona is None:
-            raise NotFound(f"no persona with id {persona_id!r}")
+        persona = await cls._changeable(owner, persona_id)
         if persona.is_default:
             # Kalito itself refuses this (a trigger): every install keeps its defaults.
             raise Conflict(f"{persona_id!r} is a default persona and cannot be deleted")

@@ -16,6 +16,7 @@ from tortoise.models import Model
 
 from models import memory, rules, session_memory
 from models.columns import WRITABLE, Row, Writable, column
+from models.owners import Owner
 from models.session import Session
 
 DEFAULT_IMPORTANCE = 0.8  # Kalito's
@@ -68,12 +69,12 @@ class Pin(Model):
         indexes = (Index(fields=("session_id", "importance", "created_at")), Index(fields=("session_id", "created_at")))
 
     @classmethod
-    async def create_pin(cls, values: Mapping[str, Any]) -> PinRow:
-        return await session_memory.create(cls, PinRow, "pin", values)
+    async def create_pin(cls, owner: Owner, values: Mapping[str, Any]) -> PinRow:
+        return await session_memory.create(owner, cls, PinRow, "pin", values)
 
     @classmethod
-    async def delete_pin(cls, pin_id: str) -> str:
-        return await session_memory.delete(cls, "pin", pin_id)
+    async def delete_pin(cls, owner: Owner, pin_id: str) -> str:
+        return await session_memory.delete(owner, cls, "pin", pin_id)
 
     @classmethod
     async def for_sessions(cls, session_ids: Sequence[str]) -> list[list[PinRow]]:

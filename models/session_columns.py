@@ -11,6 +11,7 @@ from tortoise.models import Model
 
 from models import rules
 from models.columns import WRITABLE, Row, Writable, column
+from models.owners import OWNER_MAX, UNOWNED
 from models.persona import Persona
 
 DEFAULT_NAME = "New Chat"
@@ -60,6 +61,8 @@ class SessionColumns(Model):
     updated_at = column(
         fields.DatetimeField(), description="Last activity; pass it back as expectedUpdatedAt for a safe update."
     )
+    # Whose session it is (models/owners.py); the messages, pins and summaries follow it.
+    owner_id = column(fields.CharField(max_length=OWNER_MAX, default=UNOWNED, db_default=UNOWNED), exposed=False)
 
     class Meta:
         abstract = True

@@ -22,11 +22,13 @@ from models.columns import Row
 from models.errors import InvalidInput, NotFound
 from models.events import SessionEventKind
 from models.message import Message
+from models.owners import Owner
 from models.session_columns import SessionRow
 
 R = TypeVar("R", bound=Row)
 
 _SESSION_BY_ID = f'SELECT {SessionRow.select_list} FROM "sessions" WHERE "id"=?'
+_OWN_SESSION_BY_ID = f'{_SESSION_BY_ID} AND "owner_id"=?'
 
 
 def _by_code_point(column: str) -> str:
@@ -40,23 +42,26 @@ def _message_references(row: type[Row]) -> list[str]:
     return [column.name for column in row.columns if column.api.key]
 
 
-async def _locked_session(session_id: str) -> SessionRow | None:
-    """The session the write is about (None when there is none), on PostgreSQL locked against
+async def _locked_session(owner: Owner, session_id: str) -> SessionRow | None:
+    """The owner's session the write is about (None when there is none), on PostgreSQL locked against
     deletion until the write commits (FOR KEY SHARE: other writes to the session go on). Taken
     before the row is written, so that a concurrent deleteSession waits for this write or this
     write for it (in the other order, the two would wait for each other)."""
-    statement = _SESSION_BY_ID if sql.on_sqlite() else f"{_SESSION_BY_ID} FOR KEY SHARE"
-    rows = await sql.fetch(statement, [session_id])
+    statement, params = (
+        (_SESSION_BY_ID, [session_id]) if owner.everyone else (_OWN_SESSION_BY_ID, [session_id, owner.id])
+    )
+    rows = await sql.fetch(statement if sql.on_sqlite() else f"{statement} FOR KEY SHARE", params)
     return SessionRow.from_db(rows[0]) if rows else None
 
 
-async def create(model: type[Model], row: type[R], kind: str, values: Mapping[str, Any]) -> R:
-    """A new row of `model` (its create input's columns in `values`), with a generated id
-    shaped as Kalito's (`<kind>_<ms>_<9 base36>`)."""
+async def create(owner: Owner, model: type[Model], row: type[R], kind: str, values: Mapping[str, Any]) -> R:
+    """A new row of `model` (its create input's columns in `values`) in one of the owner's
+    sessions (another user's is no session), with a generated id shaped as Kalito's
+    (`<kind>_<ms>_<9 base36>`)."""
     columns = row.check(row.created(values))
     moment = clock.now()
     async with events.write_transaction():
-        session = await _locked_session(columns["session_id"])
+        session = await _locked_session(owner, columns["session_id"])
         if session is None:
             raise InvalidInput("sessionId", f"sessionId names no session: {columns['session_id']!r}")
         for name in _message_references(row):
@@ -65,21 +70,22 @@ async def create(model: type[Model], row: type[R], kind: str, values: Mapping[st
                 field = row.by_name[name].graphql_name
                 raise InvalidInput(field, f"{field} names no message of session {session.id!r}: {message_id}")
         created = await model.create(id=rules.kalito_style_id(kind, moment), **columns, created_at=moment)
-        events.record(SessionEventKind.UPDATED, session.id, session)
+        events.record(SessionEventKind.UPDATED, session)
     return row.from_model(created)
 
 
-async def delete(model: type[Model], kind: str, row_id: str) -> str:
-    """Delete the row of `model` with this id; an unknown id is NotFound."""
+async def delete(owner: Owner, model: type[Model], kind: str, row_id: str) -> str:
+    """Delete the row of `model` with this id; an unknown id, or one of another user's
+    session, is NotFound."""
     rules.check_id("id", row_id)
     async with events.write_transaction():
         found = await model.filter(id=row_id).values("session_id")
-        session = await _locked_session(found[0]["session_id"]) if found else None
+        session = await _locked_session(owner, found[0]["session_id"]) if found else None
         # Counted: of two concurrent deletes of one row (or of it and its session's), the second
         # deletes nothing.
         if session is None or not await model.filter(id=row_id).delete():
             raise NotFound(f"no {kind} with id {row_id!r}")
-        events.record(SessionEventKind.UPDATED, session.id, session)
+        events.record(SessionEventKind.UPDATED, session)
     return row_id
 
 

@@ -16,6 +16,7 @@ from tortoise.models import Model
 
 from models import memory, rules, session_memory
 from models.columns import WRITABLE, Row, Writable, column
+from models.owners import Owner
 from models.session import Session
 
 DEFAULT_IMPORTANCE = 0.7  # Kalito's
@@ -60,12 +61,12 @@ class Summary(Model):
         indexes = (Index(fields=("session_id", "created_at")),)  # a session's newest, as Kalito's
 
     @classmethod
-    async def create_summary(cls, values: Mapping[str, Any]) -> SummaryRow:
-        return await session_memory.create(cls, SummaryRow, "summary", values)
+    async def create_summary(cls, owner: Owner, values: Mapping[str, Any]) -> SummaryRow:
+        return await session_memory.create(owner, cls, SummaryRow, "summary", values)
 
     @classmethod
-    async def delete_summary(cls, summary_id: str) -> str:
-        return await session_memory.delete(cls, "summary", summary_id)
+    async def delete_summary(cls, owner: Owner, summary_id: str) -> str:
+        return await session_memory.delete(owner, cls, "summary", summary_id)
 
     @classmethod
     async def for_sessions(cls, session_ids: Sequence[str]) -> list[list[SummaryRow]]:

@@ -8,7 +8,7 @@ more written here:
     class Session(ColumnFields[models.SessionRow]):
         ...  # the fields with resolvers, after the columns
 
-- `ColumnFields`: every column, named and described as declared, typed by its storage type
+- `ColumnFields`: every exposed column (not the owner), named and described as declared, typed by its storage type
   (ID for keys, an enum column's Python enum, a JSON column's declared `value_type`: a list as
   a GraphQL list, a map as the JSON scalar; null where the column is nullable);
   `from_model(row)` makes the object.
@@ -105,6 +105,7 @@ class ColumnFields(_FromColumns[RowT]):
                 strawberry.field(name=column.api.name, description=column.api.description),
             )
             for column in columns
+            if column.api.exposed
         }
 
     @classmethod

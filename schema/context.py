@@ -1,4 +1,9 @@
-"""The per-request context: settings, the HTTP request, and the request's DataLoaders.
+"""The per-request context: settings, who is asking, the HTTP request, and the request's DataLoaders.
+
+Both paths build it (strawberry's, and the compiled plans' of schema/plans.py, which has no
+request object): what a resolver may read is the context's own fields but REQUEST_ONLY, and the
+plans refuse a resolver that reads more (schema/strawberry_adapter.context_reads). Who is asking
+is `viewer` (the token's user, with accounts) and, as the models take it, `owner`.
 
 Nested fields (a session's persona, message count and messages) load through these, so a
 page of sessions costs one query per kind of field, not one per session. A field that loads
@@ -131,10 +136,16 @@ async def _load_message_pages(
     return [results[key] for key in keys]
 
 
+# What strawberry's path has and a compiled plan's does not: no planned resolver may read them.
+REQUEST_ONLY = frozenset({"request", "response", "connection_params"})
+
+
 @dataclass
 class Context:
     settings: Settings
     broker: Broker
+    # The verified token's user with accounts (web/accounts.py); None without.
+    viewer: models.Viewer | None = None
     request: Any = None
     response: Any = None
     # What a WebSocket client sent in connection_init (strawberry fills it in).
@@ -145,6 +156,20 @@ class Context:
     # One set of loaders per request: batched within it, never a cache shared between users.
     # Made when first used: most requests (a compiled plan's) need none.
     loaders: dict[Callable[..., Any], SharedLoader[Any, Any]] = field(default_factory=dict, repr=False)
+
+    @functools.cached_property
+    def owner(self) -> models.Owner:
+        """Whose rows this request reads and writes (models/owners.py)."""
+        if not self.settings.accounts:
+            return models.ONE_USER
+        if self.viewer is None:  # the HTTP middleware and on_ws_connect let no such request through
+            raise RuntimeError("accounts are on and the request has no verified user")
+        return models.Owner.of(self.viewer)
+
+    @property
+    def user_id(self) -> str | None:
+        """The user an operation log line names (None without accounts)."""
+        return self.viewer.id if self.viewer is not None else None
 
     def loader(self, batch: Batch[K, T]) -> SharedLoader[K, T]:
         """The request's loader of this batch function (fields that share one share its cache)."""

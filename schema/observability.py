@@ -26,6 +26,8 @@ class OperationRecord(NamedTuple):
     validated: bool  # the document parsed and validated: its name belongs to a real operation
     duration_seconds: float
     error_codes: tuple[str, ...]  # distinct `extensions.code`s, in the order of the errors
+    # The token's user, with accounts: in the log line, never a metric label (unbounded).
+    user: str | None = None
 
     @property
     def outcome(self) -> str:
@@ -91,4 +93,5 @@ class OperationObserver(SchemaExtension):
             validated=self.executing,
             duration_seconds=time.perf_counter() - started,
             error_codes=error_codes(errors),
+            user=getattr(context.context, "user_id", None),
         )

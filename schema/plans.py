@@ -70,7 +70,7 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 
 from schema import arguments, strawberry_adapter
-from schema.context import Batch, Context, batch_of
+from schema.context import REQUEST_ONLY, Batch, Context, batch_of
 from schema.deadlines import Deadlines
 from schema.errors import resolver_error
 from schema.limits import operation_timeout_error
@@ -97,7 +97,9 @@ class NullInNonNull(Exception):
 
 @dataclass(frozen=True)
 class PlanInfo:
-    """What the resolvers a plan calls read from their `info`: the request's context."""
+    """What the resolvers a plan calls may read from their `info`: the request's context, but
+    for what only strawberry's path has (REQUEST_ONLY). The compiler plans no resolver that
+    reads more (`Compiler.check_reads`), so that none answers its first call and fails its second."""
 
     context: Context
 
@@ -137,6 +139,7 @@ class FieldStep:
     attribute: str | None = None
     # For a resolver whose every argument is a non-null scalar variable: (parameter, variable).
     direct_arguments: tuple[tuple[str, str], ...] | None = None
+    info_parameter: str | None = None  # the resolver's, which gets the plan's info
     # For the other resolvers: each argument's converter (schema/arguments.py), built once;
     # None where strawberry's conversion must run (a field extension reshapes the arguments).
     converters: list[tuple[str, str, arguments.Converter]] | None = None
@@ -286,6 +289,8 @@ class Compiler:
             if nodes[0].arguments:
                 raise Unsupported("arguments on a field without a resolver")
             return step
+        self.check_reads(parent, name, strawberry_field)
+        step.info_parameter = strawberry_adapter.info_parameter(strawberry_field)
         step.batched = batch_of(strawberry_field.metadata)
         if step.batched is None and in_list:
             raise Unsupported(f"{parent.name}.{name} resolved per object")
@@ -302,14 +307,24 @@ class Compiler:
             raise Unsupported(f"{parent.name}.{name}: a batch keyed by arguments the converters do not follow")
         return step
 
+    @staticmethod
+    def check_reads(parent: GraphQLObjectType, name: str, field: StrawberryField) -> None:
+        """A resolver that reads of its info more than the plan's gives (the context's fields
+        but REQUEST_ONLY) is left to strawberry."""
+        reads = strawberry_adapter.context_reads(field)
+        if reads is None:
+            raise Unsupported(f"{parent.name}.{name} uses its info otherwise than info.context.<field>")
+        if reads & REQUEST_ONLY:
+            raise Unsupported(f"{parent.name}.{name} reads info.context.{', '.join(sorted(reads & REQUEST_ONLY))}")
+
     def direct_arguments(
         self, definition: GraphQLField, strawberry_field: StrawberryField, node: FieldNode
     ) -> tuple[tuple[str, str], ...] | None:
         """(parameter, variable) for each argument, when strawberry would hand every one to the
         resolver unchanged: each given, as a non-null variable of a built-in scalar, to a
         parameter of a plain Python type, with no field extension to reshape them, and a
-        resolver that asks for `self` and nothing else besides. None: convert as strawberry does."""
-        if not strawberry_adapter.asks_for_self_only(strawberry_field):
+        resolver that asks for `self` and at most `info` besides. None: convert as strawberry does."""
+        if not strawberry_adapter.asks_for_self_and_info_only(strawberry_field):
             return None
         given = {argument.name.value: argument.value for argument in node.arguments or ()}
         if given.keys() != definition.args.keys():
@@ -380,6 +395,8 @@ class Runner:
             args: list[Any] = [source]  # the resolver's `self`, which strawberry passes too
             coerced = self.variables.coerced
             kwargs = {parameter: coerced[variable] for parameter, variable in step.direct_arguments}
+            if step.info_parameter is not None:
+                kwargs[step.info_parameter] = self.info
         else:
             raw = strawberry_adapter.argument_values(step.definition, step.nodes[0], self.variables)
             if step.converters is not None:
@@ -523,6 +540,7 @@ class CompiledOperations:
                     validated=True,
                     duration_seconds=time.perf_counter() - started,
                     error_codes=error_codes(result.errors),
+                    user=context.user_id,
                 )
             )
         return result

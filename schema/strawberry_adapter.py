@@ -11,6 +11,10 @@ tests/test_strawberry_adapter.py pins each behaviour relied on here.
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
+import textwrap
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -43,8 +47,9 @@ __all__ = [
     "VariableValues",
     "argument_conversion",
     "argument_values",
-    "asks_for_self_only",
+    "asks_for_self_and_info_only",
     "coerce_variables",
+    "context_reads",
     "graphql_schema",
     "is_leaf_type",
     "is_optional_leaf_type",
@@ -140,18 +145,55 @@ def resolver_call(
     return args, kwargs
 
 
-def asks_for_self_only(field: StrawberryField) -> bool:
-    """Whether strawberry calls the resolver with `self` and its arguments and nothing else:
-    no info, parent or root parameter, no field extension to reshape the arguments."""
+def asks_for_self_and_info_only(field: StrawberryField) -> bool:
+    """Whether strawberry calls the resolver with `self`, its arguments and at most `info`:
+    no parent or root parameter, no field extension to reshape the arguments."""
     resolver = field.base_resolver
     return (
         resolver is not None
         and not field.extensions
         and resolver.self_parameter is not None
-        and not resolver.info_parameter
         and not resolver.parent_parameter
         and not resolver.root_parameter
     )
+
+
+def info_parameter(field: StrawberryField) -> str | None:
+    """The name of the resolver's `info` parameter, if it has one."""
+    resolver = field.base_resolver
+    return resolver.info_parameter.name if resolver is not None and resolver.info_parameter else None
+
+
+@functools.cache
+def context_reads(field: StrawberryField) -> frozenset[str] | None:
+    """The attributes of `info.context` the resolver reads (empty when it takes no info); None
+    when it uses `info` otherwise (reads another attribute of it, hands it on, or its source
+    cannot be read), which no one can vouch for. Read from the resolver's source, once."""
+    name = info_parameter(field)
+    if name is None:
+        return frozenset()
+    resolver = field.base_resolver
+    assert resolver is not None
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(resolver.wrapped_func)))  # type: ignore[arg-type]
+    except (OSError, TypeError, SyntaxError):
+        return None
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    reads = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Name) and node.id == name) or isinstance(parents.get(node), ast.arg):
+            continue
+        context = parents.get(node)
+        attribute = parents.get(context) if context is not None else None
+        if not (
+            isinstance(context, ast.Attribute)
+            and context.attr == "context"
+            and isinstance(attribute, ast.Attribute)
+            and attribute.value is context
+        ):
+            return None
+        reads.add(attribute.attr)
+    return frozenset(reads)
 
 
 # --- graphql-core -------------------------------------------------------------------------------

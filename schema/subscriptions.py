@@ -36,8 +36,8 @@ class _EventStream:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="Every committed create, update, save, touch, message and delete of one session, "
-        "or of every session when id is omitted."
+        description="Every committed create, update, save, touch, message and delete of one of the caller's "
+        "sessions, or of every one when id is omitted."
     )
     async def session_events(
         self, info: Info[Context, None], id: strawberry.ID | None = None
@@ -45,4 +45,4 @@ class Subscription:
         # Not a generator itself: a bad id is refused, and the subscriber registered, before
         # the subscription starts, not at its first event.
         session_id = rules.check_id("id", id) if id is not None else None
-        return _EventStream(info.context.broker.subscribe(session_id))
+        return _EventStream(info.context.broker.subscribe(session_id, info.context.owner))

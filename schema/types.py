@@ -135,6 +135,16 @@ class SessionConnection:
         return cls(edges=edges, page_info=PageInfo.from_page(page), _page=page)
 
 
+@strawberry.type(description="Who the request's token says is asking (accounts: api.md §11).")
+class Viewer:
+    id: strawberry.ID = strawberry.field(description="The token's sub: the user whose sessions these are.")
+    is_admin: bool = strawberry.field(description="The token's roles hold admin: every user's sessions are open.")
+
+    @classmethod
+    def from_model(cls, viewer: models.Viewer) -> Viewer:
+        return cls(id=strawberry.ID(viewer.id), is_admin=viewer.is_admin)
+
+
 strawberry.enum(models.SessionOrder, description="The order of a sessions list.")
 SessionOrder = models.SessionOrder
 

@@ -148,9 +148,14 @@ def test_a_row_reads_back_from_its_mapping_and_from_stored_values(row: type[Row]
 
 def test_the_event_payload_is_the_session_row_s_own_mapping() -> None:
     session = models.SessionRow(*sample_row(models.SessionRow))
-    event = events.SessionEvent(events.SessionEventKind.UPDATED, session.id, session)
+    event = events.SessionEvent(events.SessionEventKind.UPDATED, session.id, session.owner_id, session)
     payload = json.loads(event.to_payload())
-    assert payload == {"kind": "UPDATED", "sessionId": session.id, "session": session.as_mapping()}
+    assert payload == {
+        "kind": "UPDATED",
+        "sessionId": session.id,
+        "ownerId": session.owner_id,
+        "session": session.as_mapping(),
+    }
     assert events.SessionEvent.from_payload(event.to_payload()) == event
 
 
@@ -260,8 +265,11 @@ def test_an_output_type_has_a_field_per_column_as_declared(output: type[Any], ro
     definition: StrawberryObjectDefinition = output.__strawberry_definition__
     graphql = graphql_type_of(definition.name)
     assert isinstance(graphql, GraphQLObjectType)
-    assert list(graphql.fields)[: len(row.columns)] == [column.graphql_name for column in row.columns]
-    for column in row.columns:
+    exposed = [column for column in row.columns if column.api.exposed]
+    assert list(graphql.fields)[: len(exposed)] == [column.graphql_name for column in exposed]
+    hidden = {column.graphql_name for column in row.columns if not column.api.exposed}
+    assert not hidden & set(graphql.fields)  # the owner is the server's own
+    for column in exposed:
         field = graphql.fields[column.graphql_name]
         assert isinstance(field.type, GraphQLNonNull) is not column.nullable, column.name
         assert is_of_column_type(field.type, column), column.name
@@ -272,7 +280,7 @@ def test_an_output_type_has_a_field_per_column_as_declared(output: type[Any], ro
 def test_from_model_sets_every_field_that_has_no_resolver(output: type[Any], row: type[Row]) -> None:
     definition: StrawberryObjectDefinition = output.__strawberry_definition__
     read = [field.python_name for field in definition.fields if field.base_resolver is None]
-    assert read == list(row.names)
+    assert read == [column.name for column in row.columns if column.api.exposed]
     written = sample_row(row)
     made = output.from_model(written)
     for column, value in zip(row.columns, written, strict=True):
@@ -339,13 +347,13 @@ async def notifications(db: str) -> AsyncIterator[asyncio.Queue[str]]:
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_every_column_of_a_session_travels_through_notify(notifications: asyncio.Queue[str]) -> None:
     """A column the payload lost would reach other processes' subscribers with its default."""
-    await models.Session.create_session("everything")
+    await models.Session.create_session(models.ONE_USER, "everything")
     changes = {}
     for index, column in enumerate(models.SessionRow.writable("update")):
         target = getattr(column.field, "related_model", None)
         changes[column.name] = (await target.first()).pk if target is not None else sample_value(column, index)
-    await models.Session.update_session("everything", changes)
-    stored = await models.Session.by_id("everything")
+    await models.Session.update_session(models.ONE_USER, "everything", changes)
+    stored = await models.Session.by_id(models.ONE_USER, "everything")
     assert stored is not None
     for name, value in changes.items():
         assert getattr(stored, name) == value != models.SessionRow.by_name[name].default, name
@@ -355,4 +363,4 @@ async def test_every_column_of_a_session_travels_through_notify(notifications: a
     ]
 
     assert created.kind is events.SessionEventKind.CREATED
-    assert updated == events.SessionEvent(events.SessionEventKind.UPDATED, "everything", stored)
+    assert updated == events.SessionEvent(events.SessionEventKind.UPDATED, "everything", "", stored)

@@ -72,6 +72,7 @@ from server import create_app
 from settings import Settings
 from support.databases import postgres_url_for
 from tests.conftest import open_database
+from tests.tokens import bearer, jwt_settings, mint
 from web.graphql_view import GraphQLView
 
 JSON = "application/json"
@@ -259,11 +260,14 @@ def another_database_url(database_url: str, tmp_path: Path) -> str:
     return postgres_url_for("kalito_test_{}")
 
 
-@pytest.fixture
-async def paths(database_url: str, tmp_path: Path) -> AsyncIterator[TwoPaths]:
-    """No lifespan runs under ASGITransport: each app uses the database of its side's context."""
-    compiled_app = create_app(Settings(database_url=database_url, compiled_operations=True))
-    plain_app = create_app(Settings(database_url=database_url, compiled_operations=False))
+@pytest.fixture(params=["one user", "accounts"])
+async def paths(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> AsyncIterator[TwoPaths]:
+    """No lifespan runs under ASGITransport: each app uses the database of its side's context.
+    With accounts, every request is alice's (the datasets' rows are alice's and bob's)."""
+    accounts = jwt_settings() if request.param == "accounts" else {}
+    headers = bearer(mint("alice", exp_in=3600)) if accounts else {}
+    compiled_app = create_app(Settings(database_url=database_url, compiled_operations=True, **accounts))
+    plain_app = create_app(Settings(database_url=database_url, compiled_operations=False, **accounts))
     plans = graphql_view(compiled_app).schema.compiled
     assert plans is not None
     assert graphql_view(plain_app).schema.compiled is None
@@ -271,7 +275,7 @@ async def paths(database_url: str, tmp_path: Path) -> AsyncIterator[TwoPaths]:
     def client(app: Any) -> httpx.AsyncClient:
         # an exception the app lets escape is the 500 a client gets, to compare like any answer
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        return httpx.AsyncClient(transport=transport, base_url="http://kalito.test")
+        return httpx.AsyncClient(transport=transport, base_url="http://kalito.test", headers=headers)
 
     async with contextlib.AsyncExitStack() as stack:
         await stack.enter_async_context(open_database(database_url))
@@ -359,6 +363,9 @@ class Dataset:
         return sorted({row[column] for row in self.sessions for column in ("created_at", "updated_at")} | {BASE})
 
 
+OWNERS = st.sampled_from(["alice", "bob"])
+
+
 @st.composite
 def datasets(draw: st.DrawFn, max_sessions: int = 8) -> Dataset:
     personas = [
@@ -372,6 +379,7 @@ def datasets(draw: st.DrawFn, max_sessions: int = 8) -> Dataset:
             "default_model": draw(MODELS),
             "created_at": BASE,
             "updated_at": draw(MOMENTS),
+            "owner_id": draw(OWNERS),
         }
         for persona_id in draw(st.lists(st.sampled_from(["chef", "poet"]), unique=True))
     ]
@@ -388,6 +396,8 @@ def datasets(draw: st.DrawFn, max_sessions: int = 8) -> Dataset:
                 "recap": draw(st.none() | NAMES),
                 "persona_id": draw(st.sampled_from(persona_choices)),
                 "saved": draw(st.booleans()),
+                # With accounts, the requests are alice's: bob's rows must stay out of every answer.
+                "owner_id": draw(OWNERS),
                 "created_at": created,
                 "updated_at": updated,
             }
@@ -898,7 +908,7 @@ def written_case(query: str, *variables: dict[str, Any], plannable: bool = True)
 
 
 ONE_SESSION = Dataset(
-    [],
+    [{"id": "p0", "name": "Mine", "prompt": "p", "created_at": BASE, "updated_at": BASE, "owner_id": "alice"}],
     [
         {
             "id": "s1",
@@ -909,6 +919,7 @@ ONE_SESSION = Dataset(
             "saved": False,
             "created_at": BASE,
             "updated_at": BASE,
+            "owner_id": "alice",  # the requests' user, with accounts
         }
     ],
     [],
@@ -1012,7 +1023,7 @@ REPRODUCERS = [
     ('mutation($id: ID!) { saveSession(id: $id, name: "lit") { id } }', "s1"),
     ('mutation($id: ID!) { appendMessage(input: {sessionId: $id, role: USER, text: "hi"}) { id } }', "s1"),
     ('mutation($id: ID!) { updateSession(input: {id: $id, name: "x"}) { id } }', "s1"),
-    ('mutation($id: ID!) { updatePersona(input: {id: $id, name: "x"}) { id } }', "default-cloud"),
+    ('mutation($id: ID!) { updatePersona(input: {id: $id, name: "x"}) { id } }', "p0"),
     ('mutation($id: ID!) { createPersona(input: {id: $id, name: "x", prompt: "p"}) { id } }', "p1"),
     ('mutation($id: ID!) { deleteSessions(ids: [$id, "x"]) }', "s1"),
 ]

@@ -23,7 +23,7 @@ READ_DEADLINE_SECONDS = 5
 
 
 async def test_a_read_neither_waits_for_an_open_write_transaction_nor_sees_it(db: str) -> None:
-    await models.Session.create_session("s1", name="committed")
+    await models.Session.create_session(models.ONE_USER, "s1", name="committed")
     written, finish = asyncio.Event(), asyncio.Event()
 
     async def writer() -> None:
@@ -35,35 +35,35 @@ async def test_a_read_neither_waits_for_an_open_write_transaction_nor_sees_it(db
     writing = asyncio.create_task(writer())
     await written.wait()
     try:
-        during = await asyncio.wait_for(models.Session.by_id("s1"), READ_DEADLINE_SECONDS)
+        during = await asyncio.wait_for(models.Session.by_id(models.ONE_USER, "s1"), READ_DEADLINE_SECONDS)
     finally:
         finish.set()
         await writing
 
     assert during is not None and during.name == "committed"
-    after = await models.Session.by_id("s1")
+    after = await models.Session.by_id(models.ONE_USER, "s1")
     assert after is not None and after.name == "unfinished"
 
 
 async def test_a_read_inside_a_transaction_sees_its_own_writes(db: str) -> None:
-    await models.Session.create_session("s1", name="committed")
+    await models.Session.create_session(models.ONE_USER, "s1", name="committed")
 
     async with in_transaction():
         await models.Session.filter(id="s1").update(name="mine")
-        inside = await models.Session.by_id("s1")
+        inside = await models.Session.by_id(models.ONE_USER, "s1")
 
     assert inside is not None and inside.name == "mine"
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_the_sqlite_reading_connection_cannot_write(db: str) -> None:
-    await models.Session.create_session("s1")
+    await models.Session.create_session(models.ONE_USER, "s1")
     client = connections.get("default")
     assert isinstance(client, ImmediateSqliteClient)
 
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         await client.read('DELETE FROM "sessions"', [])
-    assert await models.Session.by_id("s1") is not None
+    assert await models.Session.by_id(models.ONE_USER, "s1") is not None
 
 
 async def test_connections_opening_one_new_sqlite_file_together_all_succeed(tmp_path: Path) -> None:

@@ -176,7 +176,7 @@ async def test_a_field_error_is_200_with_data(http: httpx.AsyncClient, accept: s
 
 
 async def test_a_field_error_keeps_the_rest_of_the_data(http: httpx.AsyncClient) -> None:
-    await models.Session.create_session("kept", name="Kept")
+    await models.Session.create_session(models.ONE_USER, "kept", name="Kept")
 
     response = await post(http, TWO_SESSIONS, {"kept": "kept", "broken": "not an id!"}, accept=APOLLO_ACCEPT)
 
@@ -192,7 +192,7 @@ async def test_a_field_error_keeps_the_rest_of_the_data(http: httpx.AsyncClient)
 
 
 async def test_a_query_over_get_works_with_json_variables(http: httpx.AsyncClient) -> None:
-    await models.Session.create_session("viaget", name="Via GET")
+    await models.Session.create_session(models.ONE_USER, "viaget", name="Via GET")
 
     response = await http.get("/graphql", params={"query": SESSION, "variables": json.dumps({"id": "viaget"})})
 
@@ -378,7 +378,7 @@ class TestCors:
 async def test_an_unexpected_failure_is_masked_for_the_client_and_logged_in_full(
     http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken_by_id(cls: type[models.Session], session_id: str) -> models.Session | None:
+    async def broken_by_id(cls: type[models.Session], owner: models.Owner, session_id: str) -> models.Session | None:
         raise RuntimeError("secret SQL detail")
 
     monkeypatch.setattr(models.Session, "by_id", classmethod(broken_by_id))

@@ -382,7 +382,7 @@ async def test_a_batch_is_refused_by_default_and_nothing_runs(client_with: Clien
 
 
 async def test_a_batch_runs_in_order_each_operation_with_fresh_loaders(client_with: ClientFactory) -> None:
-    await models.Session.create_session("batched", persona_id="default-cloud", saved=True)
+    await models.Session.create_session(models.ONE_USER, "batched", persona_id="default-cloud", saved=True)
     batch = [{"query": SESSION_PERSONA}, {"query": RENAME_PERSONA}, {"query": SESSION_PERSONA}]
     async with client_with(batch_max_operations=3) as http:
         response = await http.post("/graphql", json=batch)
@@ -531,7 +531,7 @@ async def test_a_timed_out_query_is_logged_and_counted_with_its_code(
 async def test_a_nested_field_waiting_on_its_loader_times_out_too(
     client_with: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await models.Session.create_session("slow", persona_id="default-cloud", saved=True)
+    await models.Session.create_session(models.ONE_USER, "slow", persona_id="default-cloud", saved=True)
     monkeypatch.setattr(models.Persona, "by_ids", slow)
     async with client_with(operation_timeout_seconds=0.1) as http:
         body = await post(http, '{ session(id: "slow") { persona { name } } }')

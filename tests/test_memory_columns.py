@@ -258,7 +258,7 @@ async def test_metadata_is_created_read_back_and_empty_by_default(gql: GraphQLCl
     assert nulled == {"createSession": {"id": "nulled", "metadata": {}}}
     assert (await gql.twice(SESSION, {"id": "care.1"}))["session"]["metadata"] == metadata
     assert (await gql.twice(SESSION, {"id": "plain"}))["session"]["metadata"] == {}
-    assert (await models.Session.by_id("care.1")).metadata == metadata  # type: ignore[union-attr]
+    assert (await models.Session.by_id(models.ONE_USER, "care.1")).metadata == metadata  # type: ignore[union-attr]
 
 
 async def test_metadata_in_a_literal_in_a_variable_alone_and_inside_the_input(gql: GraphQLClient) -> None:
@@ -299,12 +299,12 @@ async def test_metadata_at_its_limits_is_accepted(gql: GraphQLClient) -> None:
     await gql.data(CREATE_SESSION, {"input": {"id": "big", "metadata": largest}})
 
     assert (await gql.twice(SESSION, {"id": "big"}))["session"]["metadata"] == largest
-    assert (await models.Session.by_id("big")).metadata == largest  # type: ignore[union-attr]
+    assert (await models.Session.by_id(models.ONE_USER, "big")).metadata == largest  # type: ignore[union-attr]
     # the event payload round-trips it, as another process reads it (beyond NOTIFY's limit, the id alone)
-    row = await models.Session.by_id("big")
+    row = await models.Session.by_id(models.ONE_USER, "big")
     assert row is not None
-    event = models.SessionEvent(models.SessionEventKind.UPDATED, "big", row)
-    assert models.SessionEvent.from_payload(event.to_payload()) in (event, models.SessionEvent(event.kind, "big"))
+    event = models.SessionEvent(models.SessionEventKind.UPDATED, "big", "", row)
+    assert models.SessionEvent.from_payload(event.to_payload()) in (event, models.SessionEvent(event.kind, "big", ""))
     smaller = models.SessionRow(**{**dict(zip(row.names, row, strict=True)), "metadata": {"k": "v"}})
-    small = models.SessionEvent(models.SessionEventKind.UPDATED, "big", smaller)
+    small = models.SessionEvent(models.SessionEventKind.UPDATED, "big", "", smaller)
     assert models.SessionEvent.from_payload(small.to_payload()) == small

@@ -44,6 +44,7 @@ from models.database import (
 )
 from models.default_personas import DEFAULT_PERSONAS
 from models.message import MessageRow
+from models.owners import ONE_USER
 from models.pagination import Listing
 from models.persona import PersonaRow
 from models.session import Session, SessionOrder
@@ -338,8 +339,8 @@ async def test_rows_already_there_get_the_memory_columns_with_kalito_s_defaults(
         sessions = await rows_of(SessionRow, "sessions")
         assert [session.metadata for session in sessions] == [{}] * len(SESSIONS)
         # and the new column takes writes
-        await Session.update_session("saved-with-persona", {"metadata": {"topic": "Poe"}})
-        assert (await Session.by_id("saved-with-persona")).metadata == {"topic": "Poe"}  # type: ignore[union-attr]
+        await Session.update_session(ONE_USER, "saved-with-persona", {"metadata": {"topic": "Poe"}})
+        assert (await Session.by_id(ONE_USER, "saved-with-persona")).metadata == {"topic": "Poe"}  # type: ignore[union-attr]
 
 
 # --- (3) a NOT NULL column added to a table that holds rows ---------------------------------------

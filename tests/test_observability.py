@@ -257,7 +257,7 @@ async def test_a_request_refused_before_graphql_runs_gets_one_line(
 async def test_an_unexpected_failure_is_one_json_line_with_request_id_and_traceback(
     http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, operation_log: JsonLines, error_log: JsonLines
 ) -> None:
-    async def broken_by_id(cls: type[models.Session], session_id: str) -> models.Session | None:
+    async def broken_by_id(cls: type[models.Session], owner: models.Owner, session_id: str) -> models.Session | None:
         raise RuntimeError("secret SQL detail")
 
     monkeypatch.setattr(models.Session, "by_id", classmethod(broken_by_id))
@@ -365,8 +365,8 @@ async def test_the_database_pool_is_measured(http: httpx.AsyncClient, db: str) -
 
 async def test_active_subscriptions_are_read_from_the_broker(app: Starlette, client: httpx.AsyncClient) -> None:
     assert sample(await scrape(client), "kalito_active_subscriptions") == 0
-    first = app.state.broker.subscribe(None)
-    second = app.state.broker.subscribe("some-session")
+    first = app.state.broker.subscribe(None, models.ONE_USER)
+    second = app.state.broker.subscribe("some-session", models.ONE_USER)
     assert sample(await scrape(client), "kalito_active_subscriptions") == 2
     await first.aclose()
     await second.aclose()

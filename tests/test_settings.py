@@ -108,3 +108,41 @@ def test_the_request_limits_have_generous_defaults_and_are_read() -> None:
         settings.body_read_timeout_seconds,
         settings.batch_max_operations,
     ) == (7, 0, 40, 2000, 5, 4096, 2.5, 0.0, 10)
+
+
+def test_the_account_settings_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "KALITO_AUTH": "JWT",
+            "KALITO_JWKS_URL": "https://id.example/.well-known/jwks.json",
+            "KALITO_JWKS_MIN_REFRESH_SECONDS": "2.5",
+            "KALITO_JWT_AUDIENCE": "kalito",
+            "KALITO_JWT_ISSUER": "https://id.example/",
+            "KALITO_JWT_ROLES_CLAIM": "realm_access.roles",
+            "KALITO_DEFAULT_OWNER": "alice",
+        }
+    )
+    assert settings.accounts
+    assert (settings.jwks_url, settings.jwks_min_refresh_seconds) == ("https://id.example/.well-known/jwks.json", 2.5)
+    assert (settings.jwt_audience, settings.jwt_issuer) == ("kalito", "https://id.example/")
+    assert (settings.jwt_roles_claim, settings.default_owner) == ("realm_access.roles", "alice")
+    assert not Settings.from_env({}).accounts
+    assert "shh" not in repr(Settings.from_env({"KALITO_AUTH": "jwt", "KALITO_JWT_SECRET": "shh"}))
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"KALITO_AUTH": "jwt"}, "exactly one of KALITO_JWT_SECRET, KALITO_JWKS_URL, KALITO_JWKS_FILE$"),
+        (
+            {"KALITO_AUTH": "jwt", "KALITO_JWT_SECRET": "s", "KALITO_JWKS_FILE": "keys.json"},
+            r"\(set: KALITO_JWT_SECRET, KALITO_JWKS_FILE\)",
+        ),
+        ({"KALITO_AUTH": "jwt", "KALITO_JWT_SECRET": "s", "KALITO_API_TOKEN": "t"}, "KALITO_API_TOKEN"),
+        ({"KALITO_AUTH": "oauth"}, "KALITO_AUTH must be one of none, jwt"),
+        ({"KALITO_DEFAULT_OWNER": "x" * 256}, "KALITO_DEFAULT_OWNER must be 1 to 255"),
+    ],
+)
+def test_accounts_need_exactly_one_key_source_and_no_shared_token(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import strawberry
 from graphql import FieldNode, GraphQLSchema, OperationDefinitionNode, VariableDefinitionNode, parse
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -57,7 +58,7 @@ def field_of(graphql: GraphQLSchema, type_name: str, name: str) -> StrawberryFie
 def test_the_graphql_schema_is_the_one_strawberry_built(kalito: KalitoSchema, graphql: GraphQLSchema) -> None:
     assert isinstance(graphql, GraphQLSchema)
     assert graphql.query_type is not None and graphql.query_type.name == "Query"
-    assert set(graphql.query_type.fields) == {"session", "sessions", "persona", "personas"}
+    assert set(graphql.query_type.fields) == {"session", "sessions", "persona", "personas", "viewer"}
 
 
 def test_the_provided_operation_name_is_what_the_request_sent(kalito: KalitoSchema) -> None:
@@ -118,9 +119,38 @@ def test_a_resolvers_call_adds_what_it_asks_for(graphql: GraphQLSchema) -> None:
         [source],
         {"idle_seconds": 5, "info": info},
     )
-    assert strawberry_adapter.asks_for_self_only(field_of(graphql, "Query", "session"))
-    assert not strawberry_adapter.asks_for_self_only(persona)
-    assert not strawberry_adapter.asks_for_self_only(field_of(graphql, "Session", "id"))  # no resolver
+    assert strawberry_adapter.asks_for_self_and_info_only(field_of(graphql, "Query", "session"))
+    assert strawberry_adapter.asks_for_self_and_info_only(persona)
+    assert not strawberry_adapter.asks_for_self_and_info_only(field_of(graphql, "Session", "id"))  # no resolver
+    assert strawberry_adapter.info_parameter(persona) == "info"
+
+
+def test_what_a_resolver_reads_of_its_info_is_read_from_its_source(graphql: GraphQLSchema) -> None:
+    assert strawberry_adapter.context_reads(field_of(graphql, "Query", "session")) == frozenset({"owner"})
+    assert strawberry_adapter.context_reads(field_of(graphql, "Session", "persona")) == frozenset({"load_batched"})
+    assert strawberry_adapter.context_reads(field_of(graphql, "PageInfo", "hasNextPage")) == frozenset()
+
+    @strawberry.type
+    class Hazards:
+        @strawberry.field
+        def headers(self, info: strawberry.Info) -> str:
+            return str(info.context.request.headers)
+
+        @strawberry.field
+        def handed_on(self, info: strawberry.Info) -> str:
+            return str(vars(info))
+
+        @strawberry.field
+        def field_name(self, info: strawberry.Info) -> str:
+            return info.field_name
+
+        @strawberry.field
+        def settings(self, info: strawberry.Info) -> bool:
+            return bool(info.context.settings.production and info.context.owner)
+
+    hazards = Hazards.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    reads = {field.python_name: strawberry_adapter.context_reads(field) for field in hazards}
+    assert reads == {"headers": {"request"}, "handed_on": None, "field_name": None, "settings": {"settings", "owner"}}
 
 
 # --- graphql-core -------------------------------------------------------------------------------

@@ -97,14 +97,14 @@ async def test_the_clients_other_statements_wait_for_its_transaction_to_end(db: 
 async def test_the_record_table_is_made_inside_the_transaction_without_ending_it(db: str) -> None:
     with pytest.raises(Rollback):
         async with in_transaction() as transaction:
-            await models.Session.create_session("written-first")
+            await models.Session.create_session(models.ONE_USER, "written-first")
             await Recorder(transaction, table_name="pinned_record").ensure_schema()
             assert "pinned_record" in await tables(transaction)
             raise Rollback
 
     connection = connections.get("default")
     assert "pinned_record" not in await tables(connection)
-    assert await models.Session.by_id("written-first") is None
+    assert await models.Session.by_id(models.ONE_USER, "written-first") is None
 
 
 async def test_the_record_table_is_made_once_and_records(db: str) -> None:
@@ -146,13 +146,13 @@ async def test_the_executor_edits_the_schema_with_the_editor_of_its_dialect(db: 
 
 
 async def test_forgetting_compiled_statements_empties_tortoises_cache(db: str) -> None:
-    await models.Session.create_session("s1")
+    await models.Session.create_session(models.ONE_USER, "s1")
     assert any(key[0] == "default" for key in EXECUTOR_CACHE)
 
     forget_compiled_statements()
 
     assert EXECUTOR_CACHE == {}
-    await models.Session.create_session("s2")  # compiled again
+    await models.Session.create_session(models.ONE_USER, "s2")  # compiled again
     assert any(key[0] == "default" for key in EXECUTOR_CACHE)
 
 

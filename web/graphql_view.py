@@ -35,6 +35,7 @@ from broadcast import Broker
 from schema import Context, KalitoSchema
 from schema.deadlines import Deadlines
 from settings import Settings
+from web.accounts import VIEWER, InvalidToken, TokenVerifier, bearer_token
 from web.asgi import header, read_body, replaying, send_response
 from web.auth import bearer_token_matches
 from web.graphiql import graphiql_page
@@ -114,7 +115,9 @@ class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SubscriptionProtocol
     schema: KalitoSchema  # what __init__ is given: it holds the compiled operations
 
-    def __init__(self, schema: KalitoSchema, settings: Settings, broker: Broker) -> None:
+    def __init__(
+        self, schema: KalitoSchema, settings: Settings, broker: Broker, verifier: TokenVerifier | None = None
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide=None if settings.production else "graphiql",
@@ -129,6 +132,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.settings = settings
         self.broker = broker
+        self.verifier = verifier  # with accounts: checks a WebSocket's connection_init token
         self.max_subscriptions_per_connection = settings.ws_max_subscriptions
         # One timer for every body being read, as for the operation time limit (schema/deadlines.py).
         seconds = settings.body_read_timeout_seconds
@@ -202,9 +206,9 @@ class GraphQLView(GraphQL[Context, None]):
         plan = compiled.plan_for(query, name)
         if plan is None:
             return False
-        # No request object nor sub-response: none of this schema's resolvers reads the one or
-        # sets headers or a status on the other.
-        context = Context(settings=self.settings, broker=self.broker)
+        # No request object nor sub-response: the plans refuse a resolver that reads either
+        # (schema/context.py's REQUEST_ONLY); who is asking, they get as strawberry's path does.
+        context = Context(settings=self.settings, broker=self.broker, viewer=scope.get(VIEWER))
         result = await compiled.execute(plan, variables, context)
         if result is None:
             return False
@@ -235,22 +239,34 @@ class GraphQLView(GraphQL[Context, None]):
         return Context(
             settings=self.settings,
             broker=self.broker,
+            viewer=request.scope.get(VIEWER),  # HTTP: verified by web/accounts.JwtAuth; WebSocket: below
             request=request,
             response=response,
             cache_loads=not isinstance(request, WebSocket),
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """With KALITO_API_TOKEN set, connection_init must carry the bearer token (browsers
-        cannot set headers on a WebSocket); the handshake's own header is accepted too."""
-        if self.settings.api_token is not None:
-            params = {str(key).lower(): value for key, value in (context.connection_params or {}).items()}
-            supplied = params.get("authorization")
-            if not isinstance(supplied, str):
-                supplied = context.request.headers.get("authorization", "")
-            if not bearer_token_matches(supplied, self.settings.api_token):
+        """With KALITO_API_TOKEN set, or accounts on, connection_init must carry the bearer
+        token (browsers cannot set headers on a WebSocket); the handshake's own header is
+        accepted too. Refused, the socket is closed with 4403."""
+        if self.settings.api_token is None and self.verifier is None:
+            return UNSET  # type: ignore[no-any-return]  # strawberry declares UNSET as Any, not UnsetType
+        params = {str(key).lower(): value for key, value in (context.connection_params or {}).items()}
+        supplied = params.get("authorization")
+        if not isinstance(supplied, str):
+            supplied = context.request.headers.get("authorization", "")
+        if self.settings.api_token is not None and not bearer_token_matches(supplied, self.settings.api_token):
+            raise ConnectionRejectionError()
+        if self.verifier is not None:
+            token = bearer_token(supplied)
+            try:
+                # The connection's one context runs all its operations: they are this user's.
+                context.viewer = await self.verifier.verify(token) if token else None
+            except InvalidToken:
+                context.viewer = None
+            if context.viewer is None:
                 raise ConnectionRejectionError()
-        return UNSET  # type: ignore[no-any-return]  # strawberry declares UNSET as Any, not UnsetType
+        return UNSET  # type: ignore[no-any-return]
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)

@@ -47,6 +47,8 @@ def write(record: OperationRecord, status: int | None) -> None:
     }
     if status is not None:
         fields["status"] = status
+    if record.user is not None:
+        fields["user"] = record.user
     logger.log(level, "%s %s: %s", record.type, name or "(anonymous)", record.outcome, extra=fields)
 
 

@@ -18,7 +18,7 @@ async def sweep_forever(ttl_seconds: int, interval_seconds: float) -> None:
     while True:
         await asyncio.sleep(interval_seconds)
         try:
-            purged = await models.Session.purge_expired(ttl_seconds, default_ttl=ttl_seconds)
+            purged = await models.Session.purge_expired(models.EVERYONE, ttl_seconds, default_ttl=ttl_seconds)
         except Exception:
             logger.exception("purging expired ephemeral sessions failed")
         else:
