@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +25,13 @@ import httpx
 import pytest
 
 import models
+from importers.kalito import import_kalito
+from models import sql
 from server import create_app
 from settings import Settings
-from tests.conftest import GraphQLClient, open_database
+from support import REPOSITORY_ROOT
+from support.kalito import SAVED_SESSION_ID, read_rows, write_realistic_sample
+from tests.conftest import GraphQLClient, SQLCounter, open_database
 from tests.tokens import bearer, jwt_settings, mint
 
 ALICE_SESSION, MISSING_SESSION = "alice-s1", "nobody-s1"
@@ -459,3 +465,138 @@ async def test_rows_written_without_accounts_go_to_the_default_owner(database_ur
 async def test_a_database_without_rows_starts_with_accounts_and_no_default_owner(database_url: str) -> None:
     async with open_database(database_url):
         await models.prepare_database(accounts=True)
+
+
+# --- the owner in the indexes the lists seek -------------------------------------------------------
+
+
+@pytest.mark.parametrize("order", list(models.SessionOrder), ids=lambda order: order.name)
+async def test_a_users_list_seeks_an_owner_led_index_in_every_order(tmp_path: Path, order: models.SessionOrder) -> None:
+    """The owner is the first column of the index each list walks (owner, saved, order column,
+    id): a page costs a seek, never a sort of the user's sessions (SQLite's plan; PostgreSQL's
+    follows the table's statistics, and its indexes are the same). As without accounts, every
+    session (`saved: null`) is indexed in the default order, newest activity first."""
+    async with open_database(f"sqlite://{tmp_path / 'kalito.db'}"):
+        owner = models.Owner("alice", everyone=False, manages_defaults=False)
+        for saved in (True, False, None) if order.value.column == "updated_at" else (True, False):
+            where = models.SessionFilter(saved=saved)
+            statements: list[str] = []
+
+            async def capture(statement: str, params: Any) -> list[Any]:
+                statements.append(statement)
+                plan = await fetch(f"EXPLAIN QUERY PLAN {statement}", params)
+                steps = [str(step[-1]) for step in plan]
+                assert any("INDEX" in step and "owner_id" in step for step in steps), (statement, steps)
+                assert not any("TEMP B-TREE" in step for step in steps), (statement, steps)
+                return await fetch(statement, params)
+
+            fetch = sql.fetch
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(sql, "fetch", capture)
+                await models.Session.page(owner, where, order, models.PageRequest(first=5))
+            assert statements and all('"owner_id"=?' in statement for statement in statements)
+
+
+# --- what scoping costs --------------------------------------------------------------------------
+
+NESTED_PAGE = """
+query Page($first: Int!) {
+  sessions(first: $first) {
+    totalCount
+    edges { node {
+      id persona { id } messageCount messages(last: 2) { edges { node { id } } }
+      pins { id } summaries { id } memoryContext { totalTokens }
+    } }
+  }
+}
+"""
+# the page, its count; personas, message counts, messages; pins, summaries; the memory
+# contexts' messages, pins and summaries: as without accounts (tests/test_memory_batching.py)
+NESTED_PAGE_STATEMENTS = 10
+
+
+async def test_a_users_page_with_every_nested_field_costs_a_fixed_number_of_statements(
+    users: Users, sql_counter: SQLCounter
+) -> None:
+    for user, client in (("alice", users.alice), ("bob", users.bob)):
+        for index in range(12):
+            session = f"{user}-{index}"
+            await client.data(
+                "mutation ($input: CreateSessionInput!) { createSession(input: $input) { id } }",
+                {"input": {"id": session, "saved": True, "personaId": DEFAULT_PERSONA}},
+            )
+            await client.data(
+                "mutation ($id: ID!) { appendMessage(input: {sessionId: $id, role: USER, text: \"hi\"}) { id } }",
+                {"id": session},
+            )
+            await client.data(
+                "mutation ($id: ID!) { createPin(input: {sessionId: $id, content: \"fact\"}) { id } }", {"id": session}
+            )
+    answers = []
+    for first in (3, 10, 3, 10):  # strawberry's path, then the plan's, for a small and a large page
+        sql_counter.reset()
+        answers.append(await users.alice.data(NESTED_PAGE, {"first": first}))
+        statements = [statement for statement in sql_counter.statements if statement.lstrip().startswith("SELECT")]
+        assert len(statements) == NESTED_PAGE_STATEMENTS, statements
+    assert answers[:2] == answers[2:]
+    ids = [edge["node"]["id"] for edge in answers[1]["sessions"]["edges"]]
+    assert len(ids) == 10 and all(session.startswith("alice-") for session in ids)
+    assert answers[1]["sessions"]["totalCount"] == 12
+
+
+# --- importing into one user ---------------------------------------------------------------------
+
+
+async def test_an_import_belongs_to_its_owner_and_never_takes_another_users_ids(users: Users, tmp_path: Path) -> None:
+    (tmp_path / "source").mkdir()
+    sample = write_realistic_sample(tmp_path / "source" / "kalito.db")
+    report = await import_kalito(sample, owner="alice")
+    assert report.complete and report.imported["sessions"] == 2
+    read = f'query {{ session(id: "{SAVED_SESSION_ID}") {{ id messageCount pins {{ id }} }} }}'
+    alices = await users.alice.twice(read)
+    assert alices["session"]["messageCount"] > 0
+    assert await users.bob.twice(read) == {"session": None}
+    own_personas = {row["id"] for row in read_rows(sample, "SELECT id FROM personas WHERE is_default = 0")}
+    bobs_personas = {persona["id"] for persona in (await users.bob.twice("query { personas { id } }"))["personas"]}
+    assert own_personas and not own_personas & bobs_personas
+
+    # the same file into bob: his can hold none of alice's ids, and says so
+    world = await users.alice.twice(WORLD)
+    into_bob = await import_kalito(sample, owner="bob")
+    assert not into_bob.complete
+    assert into_bob.refused["sessions", "another user's session has this id"] == 2
+    assert into_bob.refused["personas", "another user's persona has this id"] == len(own_personas)
+    assert sum(into_bob.imported.values()) == 0
+    assert await users.alice.twice(WORLD) == world
+    assert (await users.bob.twice(WORLD))["sessions"]["totalCount"] == 0
+
+
+def test_the_import_command_asks_for_the_owner_when_accounts_are_on(tmp_path: Path) -> None:
+    sample = write_realistic_sample(tmp_path / "kalito.db")
+    env = {"KALITO_DATABASE_URL": f"sqlite://{tmp_path / 'target.db'}", "PATH": "", "KALITO_AUTH": "jwt"}
+    env["KALITO_JWT_SECRET"] = "a secret of the test, long enough for HS256"
+
+    def command(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cli", "import-kalito", str(sample), *extra],
+            cwd=REPOSITORY_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    refused = command()
+    assert refused.returncode == 2 and "--owner" in refused.stderr
+    imported = command("--owner", "alice")
+    assert imported.returncode == 0, imported.stderr
+    assert "imported 2 sessions" in imported.stdout
+
+
+async def test_the_metrics_never_label_by_user(users: Users) -> None:
+    await users.alice.twice("query Mine { sessions { totalCount } }")
+    await users.bob.twice("query Mine { sessions { totalCount } }")
+    assert (await users.anonymous.http.get("/metrics")).status_code == 401
+    metrics = (await users.admin.http.get("/metrics")).text
+    assert 'operation="Mine"' in metrics
+    assert "alice" not in metrics and "bob" not in metrics

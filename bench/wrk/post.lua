@@ -1,7 +1,9 @@
 -- POSTs one JSON body (a file written by bench/run.py) on every request, and reports the run as
 -- one line, BENCH_RESULT {...}, that bench/run.py reads.
 --
---   wrk ... -s bench/wrk/post.lua URL -- BODY_FILE IDS SESSIONS NONCE
+--   wrk ... -s bench/wrk/post.lua URL -- BODY_FILE IDS SESSIONS NONCE [TOKEN]
+--
+-- TOKEN, when given, is sent as `Authorization: Bearer TOKEN` (the accounts run).
 --
 -- When the body holds the marker __ID__, each request replaces it (IDS says with what):
 --   random  a random session of the dataset (bench/workloads.py session_id: same format)
@@ -48,6 +50,9 @@ function init(args)
    ids, sessions, nonce = args[2], tonumber(args[3]), args[4]
    wrk.method = "POST"
    wrk.headers["Content-Type"] = "application/json"
+   if args[5] then
+      wrk.headers["Authorization"] = "Bearer " .. args[5]
+   end
    local first, last = body:find("__ID__", 1, true)
    if first then
       prefix, suffix = body:sub(1, first - 1), body:sub(last + 1)
