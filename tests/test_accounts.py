@@ -16,7 +16,7 @@ import json
 import logging
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -478,22 +478,22 @@ async def test_a_users_list_seeks_an_owner_led_index_in_every_order(tmp_path: Pa
     session (`saved: null`) is indexed in the default order, newest activity first."""
     async with open_database(f"sqlite://{tmp_path / 'kalito.db'}"):
         owner = models.Owner("alice", everyone=False, manages_defaults=False)
+        fetch = sql.fetch
+        statements: list[str] = []
+
+        async def capture(statement: str, params: Any) -> Sequence[Sequence[Any]]:
+            statements.append(statement)
+            plan = await fetch(f"EXPLAIN QUERY PLAN {statement}", params)
+            steps = [str(step[-1]) for step in plan]
+            assert any("INDEX" in step and "owner_id" in step for step in steps), (statement, steps)
+            assert not any("TEMP B-TREE" in step for step in steps), (statement, steps)
+            return await fetch(statement, params)
+
         for saved in (True, False, None) if order.value.column == "updated_at" else (True, False):
-            where = models.SessionFilter(saved=saved)
-            statements: list[str] = []
-
-            async def capture(statement: str, params: Any) -> list[Any]:
-                statements.append(statement)
-                plan = await fetch(f"EXPLAIN QUERY PLAN {statement}", params)
-                steps = [str(step[-1]) for step in plan]
-                assert any("INDEX" in step and "owner_id" in step for step in steps), (statement, steps)
-                assert not any("TEMP B-TREE" in step for step in steps), (statement, steps)
-                return await fetch(statement, params)
-
-            fetch = sql.fetch
+            statements.clear()
             with pytest.MonkeyPatch.context() as patch:
                 patch.setattr(sql, "fetch", capture)
-                await models.Session.page(owner, where, order, models.PageRequest(first=5))
+                await models.Session.page(owner, models.SessionFilter(saved=saved), order, models.PageRequest(first=5))
             assert statements and all('"owner_id"=?' in statement for statement in statements)
 
 
@@ -526,11 +526,11 @@ async def test_a_users_page_with_every_nested_field_costs_a_fixed_number_of_stat
                 {"input": {"id": session, "saved": True, "personaId": DEFAULT_PERSONA}},
             )
             await client.data(
-                "mutation ($id: ID!) { appendMessage(input: {sessionId: $id, role: USER, text: \"hi\"}) { id } }",
+                'mutation ($id: ID!) { appendMessage(input: {sessionId: $id, role: USER, text: "hi"}) { id } }',
                 {"id": session},
             )
             await client.data(
-                "mutation ($id: ID!) { createPin(input: {sessionId: $id, content: \"fact\"}) { id } }", {"id": session}
+                'mutation ($id: ID!) { createPin(input: {sessionId: $id, content: "fact"}) { id } }', {"id": session}
             )
     answers = []
     for first in (3, 10, 3, 10):  # strawberry's path, then the plan's, for a small and a large page
