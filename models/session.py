@@ -25,7 +25,7 @@ from models.events import SessionEventKind
 from models.owners import Owner
 from models.pagination import Listing, Ordering, Page, PageRequest, keyset_page
 from models.persona import Persona
-from models.session_columns import SessionColumns, SessionRow
+from models.session_columns import SessionColumns, SessionRow, session_by_id
 from models.session_import import SessionImport
 
 # How often a plain update re-reads the row when a concurrent writer moved it meanwhile.
@@ -78,10 +78,6 @@ class SessionFilter:
         return " AND ".join(conditions), tuple(params)
 
 
-_SESSION_BY_ID = f'SELECT {SessionRow.select_list} FROM "sessions" WHERE "id"=?'
-_OWN_SESSION_BY_ID = f'{_SESSION_BY_ID} AND "owner_id"=?'
-
-
 async def _checked_columns(owner: Owner, values: Mapping[str, Any]) -> dict[str, Any]:
     """The input rules, then the one that needs the database: a persona id names a persona the
     owner may use."""
@@ -120,11 +116,7 @@ class Session(SessionColumns):
 
     @classmethod
     async def by_id(cls, owner: Owner, session_id: str) -> SessionRow | None:
-        rules.check_id("id", session_id)
-        if owner.everyone:
-            rows = await sql.fetch(_SESSION_BY_ID, [session_id])
-        else:
-            rows = await sql.fetch(_OWN_SESSION_BY_ID, [session_id, owner.id])
+        rows = await sql.fetch(*session_by_id(owner, rules.check_id("id", session_id)))
         return SessionRow.from_db(rows[0]) if rows else None
 
     @classmethod

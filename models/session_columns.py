@@ -11,7 +11,7 @@ from tortoise.models import Model
 
 from models import rules
 from models.columns import WRITABLE, Row, Writable, column
-from models.owners import OWNER_MAX, UNOWNED
+from models.owners import OWNER_MAX, UNOWNED, Owner
 from models.persona import Persona
 
 DEFAULT_NAME = "New Chat"
@@ -72,3 +72,13 @@ class SessionRow(Row, model=SessionColumns):
     """A session as read or written, without a model instance: what the API answers."""
 
     __slots__ = ()
+
+
+_SESSION_BY_ID = f'SELECT {SessionRow.select_list} FROM "sessions" WHERE "id"=?'
+_OWN_SESSION_BY_ID = f'{_SESSION_BY_ID} AND "owner_id"=?'
+
+
+def session_by_id(owner: Owner, session_id: str) -> tuple[str, list[str]]:
+    """The statement (and its parameters) that reads the owner's session with this id: for
+    everyone, by its id alone."""
+    return (_SESSION_BY_ID, [session_id]) if owner.everyone else (_OWN_SESSION_BY_ID, [session_id, owner.id])

@@ -23,12 +23,9 @@ from models.errors import InvalidInput, NotFound
 from models.events import SessionEventKind
 from models.message import Message
 from models.owners import Owner
-from models.session_columns import SessionRow
+from models.session_columns import SessionRow, session_by_id
 
 R = TypeVar("R", bound=Row)
-
-_SESSION_BY_ID = f'SELECT {SessionRow.select_list} FROM "sessions" WHERE "id"=?'
-_OWN_SESSION_BY_ID = f'{_SESSION_BY_ID} AND "owner_id"=?'
 
 
 def _by_code_point(column: str) -> str:
@@ -47,9 +44,7 @@ async def _locked_session(owner: Owner, session_id: str) -> SessionRow | None:
     deletion until the write commits (FOR KEY SHARE: other writes to the session go on). Taken
     before the row is written, so that a concurrent deleteSession waits for this write or this
     write for it (in the other order, the two would wait for each other)."""
-    statement, params = (
-        (_SESSION_BY_ID, [session_id]) if owner.everyone else (_OWN_SESSION_BY_ID, [session_id, owner.id])
-    )
+    statement, params = session_by_id(owner, session_id)
     rows = await sql.fetch(statement if sql.on_sqlite() else f"{statement} FOR KEY SHARE", params)
     return SessionRow.from_db(rows[0]) if rows else None
 
