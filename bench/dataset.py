@@ -33,6 +33,7 @@ import asyncpg
 
 from bench.workloads import session_id
 from models.default_personas import DEFAULT_PERSONAS
+from models.message_tree import CHAIN_EVERY_SESSION
 from support import REPOSITORY_ROOT
 from support.databases import run_migrate_command
 
@@ -299,6 +300,7 @@ def build_sqlite(path: Path, spec: DatasetSpec) -> None:
         connection.executemany(_insert_sql("personas", PERSONA_COLUMNS), map(_sqlite_row, persona_rows()))
         connection.executemany(_insert_sql("sessions", SESSION_COLUMNS), map(_sqlite_row, sessions))
         connection.executemany(_insert_sql("messages", MESSAGE_COLUMNS), map(_sqlite_row, messages))
+        connection.execute(CHAIN_EVERY_SESSION)  # each session's messages a chain, as the migration makes them
         connection.execute("COMMIT")
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -377,6 +379,7 @@ async def _load_postgres(database_url: str, spec: DatasetSpec) -> None:
                     batch = []
             if batch:
                 await connection.copy_records_to_table("messages", records=batch, columns=MESSAGE_COLUMNS)
+            await connection.execute(CHAIN_EVERY_SESSION)  # each session's messages a chain
             # The rows came with their ids: the next generated one follows them.
             await connection.execute(
                 "SELECT setval(pg_get_serial_sequence('messages', 'id'), (SELECT max(id) FROM messages))"

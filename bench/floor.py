@@ -40,6 +40,7 @@ from bench.workloads import APPENDED_FIELDS, CREATED_FIELDS, LISTED_FIELDS, LIST
 from models import sql
 from models.columns import Column, Row, json_value
 from models.message import MessageRow
+from models.message_tree import ACTIVE_LEAF
 from models.persona import PersonaRow
 from models.session_columns import SessionRow
 
@@ -53,6 +54,8 @@ _ID, _UPDATED_AT = SessionRow.names.index("id"), SessionRow.names.index("updated
 _PERSONA_ID = SessionRow.names.index("persona_id")
 # A message's columns but the id the database makes, as Tortoise inserts them.
 _MESSAGE_ID = MessageRow.names.index("id")
+_PARENT_ID = MessageRow.names.index("parent_id")
+_DEPTH = MessageRow.names.index("depth")
 _INSERTED_MESSAGE = [index for index, column in enumerate(MessageRow.columns) if not column.field.generated]
 
 # The statements the project runs (placeholders in SQLite's style; $n for PostgreSQL).
@@ -258,7 +261,7 @@ class SqliteTransaction(Transaction):
 PG = {sql: dollar_placeholders(sql) for sql in (
     SQL_SESSION, SQL_SESSION_TO_WRITE, SQL_SAVED_PAGE, SQL_ALL_FIRST_PAGE, SQL_ALL_PAGE_AFTER, SQL_ALL_BEFORE_EXISTS,
     SQL_PERSONA_EXISTS,
-    SQL_SESSION_EXISTS, SQL_INSERT_SESSION, SQL_BUMP_SESSION,
+    SQL_SESSION_EXISTS, SQL_INSERT_SESSION, SQL_BUMP_SESSION, ACTIVE_LEAF,
 )}  # fmt: skip
 PG_INSERT_MESSAGE = dollar_placeholders(SQL_INSERT_MESSAGE) + ' RETURNING "id"'
 
@@ -510,6 +513,9 @@ class Floor:
                 await transaction.create_session_savepoint(self.stored(session))
                 kind = "CREATED"
             message = self.stored(new_row(MessageRow, given, moment))
+            leaf = await transaction.fetch(ACTIVE_LEAF, [session_id])  # the parent: the active leaf
+            if leaf:
+                message[_PARENT_ID], message[_DEPTH] = int(leaf[0][0]), int(leaf[0][1]) + 1
             message[_MESSAGE_ID] = await transaction.insert_message([message[index] for index in _INSERTED_MESSAGE])
             if self.db.notifies:
                 await transaction.notify([event_payload(kind, session)])

@@ -31,7 +31,7 @@ from tqdm import tqdm
 import models
 from importers.kalito_file import KalitoFile, open_copy
 from importers.report import ImportReport
-from models import clock, rules, sql
+from models import clock, message_tree, rules, sql
 from models.columns import camel_case
 from models.default_personas import DEFAULT_PERSONAS
 from models.owners import UNOWNED
@@ -167,6 +167,7 @@ class KalitoImport:
         self.sessions: dict[str, datetime] = {}  # every session the target now has -> its created_at
         self.refused_sessions: set[str] = set()
         self.last_moment: dict[str, datetime] = {}  # a session's latest message moment read so far
+        self.new_messages: list[models.Message] = []  # written inactive, chained at the end
         self.now = clock.now()
 
     def refusal(self, table: str, row_id: object) -> Callable[[str], None]:
@@ -371,7 +372,9 @@ class KalitoImport:
             return None
         created_at = self.created_at("messages", row, session_id)
         self.last_moment[session_id] = created_at
-        return models.Message(id=row["id"], created_at=created_at, **models.MessageRow.created(values))
+        # Placed in its session's chain once every message is in (chain_new_messages).
+        values = models.MessageRow.created(values)
+        return models.Message(id=row["id"], created_at=created_at, active=False, **values)
 
     def pin(self, row: sqlite3.Row) -> models.Pin | None:
         session_id = self.session_of("pins", row)
@@ -450,8 +453,18 @@ class KalitoImport:
             if table.references:
                 await self.drop_dangling_references(table, fresh)
             await table.model.bulk_create(fresh)
+            if table.model is models.Message:
+                self.new_messages.extend(fresh)  # type: ignore[arg-type]
             self.report.imported[table.name] += len(fresh)
             bar.update(len(rows))
+
+    async def chain_new_messages(self) -> None:
+        """Kalito's messages are a list: each new one follows the one before it in (created_at,
+        id) order, the first below the session's active leaf (api.md §9)."""
+        by_session: dict[str, list[int]] = {}
+        for message in sorted(self.new_messages, key=lambda message: (message.created_at, message.id)):
+            by_session.setdefault(message.session_id, []).append(message.id)
+        await message_tree.chain_after_active_leaf(by_session)
 
     async def drop_dangling_references(self, table: ImportedTable, instances: Sequence[Model]) -> None:
         """A pin's source, a summary's first and last message name a message of the same
@@ -546,6 +559,7 @@ async def import_kalito(path: Path, *, owner: str = UNOWNED, progress: bool = Fa
             with tqdm(total=total, unit=" rows", disable=None if progress else True) as bar:
                 for table in SESSION_TABLES:
                     await run.import_rows(table, bar)
+            await run.chain_new_messages()
             await _advance_message_ids()
         run.count_unmapped_columns()
     return report

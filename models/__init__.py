@@ -15,7 +15,9 @@ from models.database import (
 )
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.events import SessionEvent, SessionEventKind
+from models.fork import fork_session
 from models.message import Message, MessageRole, MessageRow
+from models.message_tree import chain_every_session
 from models.owners import EVERYONE, ONE_USER, Owner, Viewer
 from models.pagination import Page, PageRequest
 from models.persona import Persona, PersonaRow
@@ -58,6 +60,8 @@ __all__ = [
     "SummaryRow",
     "UnownedRows",
     "Viewer",
+    "chain_every_session",
+    "fork_session",
     "give_unowned_rows",
     "migrate",
     "migrate_database",

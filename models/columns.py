@@ -66,6 +66,9 @@ class Writable:
     # In an update input, null sets a NOT NULL column back to its default (an empty list or map)
     # rather than being refused.
     null_resets: bool = False
+    # In a create input, leaving the field out differs from null (a message's parent: the active
+    # leaf, or none): the input holds only the fields given.
+    omittable: bool = False
 
 
 WRITABLE = Writable()

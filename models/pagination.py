@@ -123,7 +123,7 @@ def decode_cursor(field: str, cursor: str, order_name: str, sort_value_type: typ
         # orjson refuses what json would read but a cursor never holds: NaN, integers past 64
         # bits, escaped lone surrogates. Either way such a cursor is refused below.
         cursor_order, value, row_id = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(row_id, (str, int)) or isinstance(row_id, bool) or not isinstance(value, str):
+        if not isinstance(row_id, (str, int)) or isinstance(row_id, bool) or not _is_sort_value(value, sort_value_type):
             raise ValueError("malformed cursor")
         # A forged cursor must be refused here, not by the database driver (an internal error).
         if not (_storable(value) and _storable(row_id)):
@@ -134,6 +134,13 @@ def decode_cursor(field: str, cursor: str, order_name: str, sort_value_type: typ
     if cursor_order != order_name:
         raise InvalidInput(field, f"{field} is a cursor of another ordering ({cursor_order})")
     return sort_value, row_id
+
+
+def _is_sort_value(value: Any, sort_value_type: type) -> bool:
+    """A cursor holds its sort value as text (a moment, a name) or as an integer (a depth)."""
+    if sort_value_type is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str)
 
 
 _UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
@@ -221,15 +228,21 @@ async def keyset_page(
 
 
 async def rows_per_session(
-    row: type[RowT], table: str, order: str, session_ids: Sequence[str], limit: int | None = None
+    row: type[RowT],
+    table: str,
+    order: str,
+    session_ids: Sequence[str],
+    limit: int | None = None,
+    *,
+    also: str = "",
 ) -> list[list[RowT]]:
-    """The rows of each session (its rows of `table`, in the ORDER BY list `order`, which ends
-    with a tie-break), the first `limit` of each when given, in one statement whatever the
-    number of sessions; in the order of `session_ids`."""
+    """The rows of each session (its rows of `table` that meet the condition `also`, when given,
+    in the ORDER BY list `order`, which ends with a tie-break), the first `limit` of each when
+    given, in one statement whatever the number of sessions; in the order of `session_ids`."""
     distinct = list(dict.fromkeys(session_ids))
     if not distinct:
         return []
-    where = f'"session_id" IN ({sql.placeholders(len(distinct))})'
+    where = f'"session_id" IN ({sql.placeholders(len(distinct))})' + (f" AND {also}" if also else "")
     columns = row.select_list
     if limit is None:
         statement = f'SELECT {columns} FROM "{table}" WHERE {where} ORDER BY "session_id",{order}'

@@ -232,6 +232,12 @@ class Session(SessionColumns):
         return await cls._apply(owner, session_id, columns), False
 
     @classmethod
+    async def switched(cls, owner: Owner, session_id: str) -> SessionRow:
+        """The owner's session, its updatedAt moved on: its active branch is about to change.
+        Runs inside the caller's write_transaction (and so serialises the session's writers)."""
+        return await cls._apply(owner, session_id, {})
+
+    @classmethod
     async def _owner_of(cls, owner: Owner, session_id: str) -> str | None:
         """Whose the session is (None: there is none); for everyone, only whether it exists."""
         if owner.everyone:

@@ -49,6 +49,22 @@ async def fetch(sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
     return await fetch_on_own_connection(client, sql, params)  # inside a transaction
 
 
+async def execute(sql: str, params: Sequence[Any]) -> None:
+    """One write, on the current connection (the transaction's, inside one)."""
+    client = connections.get("default")
+    await client.execute_query(sql if client.capabilities.dialect == "sqlite" else _for_postgres(sql), list(params))
+
+
+async def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """One write statement for each of `rows`, sent together."""
+    if not rows:
+        return
+    client = connections.get("default")
+    await client.execute_many(
+        sql if client.capabilities.dialect == "sqlite" else _for_postgres(sql), [list(row) for row in rows]
+    )
+
+
 def column_list(columns: Sequence[str]) -> str:
     return ",".join(f'"{column}"' for column in columns)
 

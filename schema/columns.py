@@ -134,8 +134,9 @@ class CreateFields(_FromColumns[RowT]):
         return {column.name: _create_field(column) for column in written}
 
     def columns(self) -> dict[str, Any]:
-        """The columns to create the row with (its key apart), as the input gave them."""
-        return {name: getattr(self, name) for name in self._columns}
+        """The columns to create the row with (its key apart), as the input gave them; an
+        omittable column only when given."""
+        return {name: value for name in self._columns if (value := getattr(self, name)) is not strawberry.UNSET}
 
 
 def _create_field(column: Column) -> tuple[Any, StrawberryField]:
@@ -144,7 +145,8 @@ def _create_field(column: Column) -> tuple[Any, StrawberryField]:
     annotation = graphql_type(column)
     if not column.nullable and column.default is None and not column.field.pk:  # required
         return annotation, strawberry.field(name=column.api.name, description=written.description)
-    field = strawberry.field(name=column.api.name, default=written.default, description=written.description)
+    default = strawberry.UNSET if written.omittable else written.default
+    field = strawberry.field(name=column.api.name, default=default, description=written.description)
     return annotation if column.nullable else annotation | None, field
 
 

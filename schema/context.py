@@ -17,15 +17,17 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
+import strawberry
 from strawberry.dataloader import DataLoader
 
 import models
 from broadcast import Broker
 from models.memory_reads import MemoryContextKey, memory_contexts
+from schema.batches import Batch
 from schema.memory import MemoryContext, Pin, Summary
 from schema.personas import Persona
 from settings import Settings
@@ -58,40 +60,8 @@ async def load_message_counts(session_ids: Sequence[str]) -> list[int]:
     return await models.Message.counts_for_sessions(session_ids)
 
 
-@dataclass(frozen=True)
-class Batch(Generic[K, T]):
-    """How a field loads in batches: by which attribute of its object (None there: the field is
-    null, nothing to load), with which batch function (one DataLoader per function and request).
-
-    A field with arguments names those that select what it loads (by their Python names): each
-    key is then the tuple of the attribute and their values, so that one load answers a page
-    of objects whatever mix of arguments its fields were given."""
-
-    key: str
-    # A value of the list that is an exception fails the fields of its key alone (DataLoader's way).
-    load: Callable[[Sequence[K]], Awaitable[Sequence[T | BaseException]]]
-    arguments: tuple[str, ...] = ()
-
-    def key_of(self, source: object, arguments: Mapping[str, Any]) -> Any:
-        """The key `source` loads by, given the field's arguments (None: nothing to load)."""
-        value = getattr(source, self.key)
-        if value is None or not self.arguments:
-            return value
-        return (value, *(arguments.get(name) for name in self.arguments))
-
-    @property
-    def metadata(self) -> dict[str, Batch[K, T]]:
-        """The strawberry field metadata that marks a field as loaded by this batch."""
-        return {BATCH: self}
-
-
-BATCH = "kalito.batch"  # the key of a Batch in a strawberry field's metadata
-
-
-def batch_of(metadata: Mapping[str, Any]) -> Batch[Any, Any] | None:
-    """The Batch a field's metadata names, or None for a field resolved one object at a time."""
-    batch = metadata.get(BATCH)
-    return batch if isinstance(batch, Batch) else None
+async def load_active_branch_lengths(session_ids: Sequence[str]) -> list[int]:
+    return await models.Message.counts_for_sessions(session_ids, active_branch=True)
 
 
 async def load_pins(session_ids: Sequence[str]) -> list[list[Pin]]:
@@ -110,8 +80,15 @@ async def load_memory_contexts(keys: Sequence[MemoryContextKey]) -> list[MemoryC
     ]
 
 
+async def load_active_leaves(session_ids: Sequence[str]) -> list[strawberry.ID | None]:
+    leaves = await models.Message.active_leaves(session_ids)
+    return [None if leaf is None else strawberry.ID(str(leaf)) for leaf in leaves]
+
+
 PERSONAS: Batch[str, Persona | None] = Batch("persona_id", load_personas)
+ACTIVE_LEAVES: Batch[str, strawberry.ID | None] = Batch("id", load_active_leaves)
 MESSAGE_COUNTS: Batch[str, int] = Batch("id", load_message_counts)
+ACTIVE_BRANCH_LENGTHS: Batch[str, int] = Batch("id", load_active_branch_lengths)
 PINS: Batch[str, list[Pin]] = Batch("id", load_pins)
 SUMMARIES: Batch[str, list[Summary]] = Batch("id", load_summaries)
 MEMORY_CONTEXTS: Batch[MemoryContextKey, MemoryContext] = Batch("id", load_memory_contexts, arguments=("max_tokens",))
@@ -185,8 +162,8 @@ class Context:
         return None if key is None else await self.loader(batch).load(key)
 
     @property
-    def message_counts(self) -> SharedLoader[str, int]:
-        return self.loader(MESSAGE_COUNTS)
+    def active_branch_lengths(self) -> SharedLoader[str, int]:
+        return self.loader(ACTIVE_BRANCH_LENGTHS)
 
     @functools.cached_property
     def message_pages(self) -> SharedLoader[MessagePageKey, models.Page[models.MessageRow]]:

@@ -72,3 +72,13 @@ class CreatePinInput(CreateFields[models.PinRow]):
 @strawberry.input(description="A summary of a span of a session's messages (the session must exist).")
 class CreateSummaryInput(CreateFields[models.SummaryRow]):
     pass
+
+
+@strawberry.input(description="Which path of a session to copy into a new ephemeral session.")
+class ForkSessionInput:
+    session_id: strawberry.ID
+    at_message_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The path's last message; null: the active leaf."
+    )
+    id: strawberry.ID | None = strawberry.field(default=None, description="The fork's id; generated when omitted.")
+    name: str | None = strawberry.field(default=None, description="The fork's name; null: the source's.")

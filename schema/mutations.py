@@ -14,6 +14,7 @@ from schema.inputs import (
     CreatePinInput,
     CreateSessionInput,
     CreateSummaryInput,
+    ForkSessionInput,
     UpdatePersonaInput,
     UpdateSessionInput,
 )
@@ -82,6 +83,21 @@ class Mutation:
     )
     async def append_message(self, info: Info[Context, None], input: AppendMessageInput) -> Message:
         return Message.from_model(await models.Message.append(info.context.owner, **input.columns()))
+
+    @strawberry.mutation(
+        description="Make the branch through this message active, down to its newest leaf, and bump the "
+        "session's updatedAt. An unknown id is NOT_FOUND."
+    )
+    async def switch_branch(self, info: Info[Context, None], message_id: strawberry.ID) -> Session:
+        return Session.from_model(await models.Message.switch_branch(info.context.owner, message_id))
+
+    @strawberry.mutation(
+        description="A new ephemeral session holding copies of the path root..atMessageId (default: the "
+        "active leaf), with the pins and summaries that fall inside it; the source is untouched."
+    )
+    async def fork_session(self, info: Info[Context, None], input: ForkSessionInput) -> Session:
+        row = await models.fork_session(info.context.owner, input.session_id, input.at_message_id, input.id, input.name)
+        return Session.from_model(row)
 
     @strawberry.mutation(description="Create a persona. An existing id is a CONFLICT.")
     async def create_persona(self, info: Info[Context, None], input: CreatePersonaInput) -> Persona:

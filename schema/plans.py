@@ -70,7 +70,8 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 
 from schema import arguments, strawberry_adapter
-from schema.context import REQUEST_ONLY, Batch, Context, batch_of
+from schema.batches import Batch, batch_of
+from schema.context import REQUEST_ONLY, Context
 from schema.deadlines import Deadlines
 from schema.errors import resolver_error
 from schema.limits import operation_timeout_error
@@ -134,7 +135,7 @@ class FieldStep:
     leaf: Callable[[Any], Any] | None  # serializes a leaf; None for an object
     selection: Selection | None  # for an object or a list of objects
     constant: str | None = None  # __typename
-    batched: Batch[Any, Any] | None = None  # from the field's metadata (schema/context.py)
+    batched: Batch[Any, Any] | None = None  # from the field's metadata (schema/batches.py)
     # The attribute a scalar is read from, for a leaf that needs no resolver (set by Selection).
     attribute: str | None = None
     # For a resolver whose every argument is a non-null scalar variable: (parameter, variable).

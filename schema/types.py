@@ -11,7 +11,7 @@ from strawberry.types import Info
 import models
 from models import memory
 from schema.columns import ColumnFields
-from schema.context import MEMORY_CONTEXTS, MESSAGE_COUNTS, PERSONAS, PINS, SUMMARIES, Context
+from schema.context import ACTIVE_LEAVES, MEMORY_CONTEXTS, MESSAGE_COUNTS, PERSONAS, PINS, SUMMARIES, Context
 from schema.memory import MemoryContext, Pin, Summary
 from schema.messages import Message
 from schema.personas import Persona
@@ -48,9 +48,9 @@ class MessageConnection:
     page_info: PageInfo
     _session_id: strawberry.Private[str]
 
-    @strawberry.field(description="How many messages the session has.")
+    @strawberry.field(description="How many messages the active branch holds (messageCount: every branch).")
     async def total_count(self, info: Info[Context, None]) -> int:
-        return await info.context.message_counts.load(self._session_id)
+        return await info.context.active_branch_lengths.load(self._session_id)
 
     @classmethod
     def from_page(cls, session_id: str, page: models.Page[models.MessageRow]) -> MessageConnection:
@@ -67,15 +67,23 @@ class Session(ColumnFields[models.SessionRow]):
     async def persona(self, info: Info[Context, None]) -> Persona | None:
         return await info.context.load_batched(PERSONAS, self)
 
-    @strawberry.field(description="How many messages the session has.", metadata=MESSAGE_COUNTS.metadata)
+    @strawberry.field(
+        description="The leaf the conversation continues from; null without messages.", metadata=ACTIVE_LEAVES.metadata
+    )
+    async def active_message_id(self, info: Info[Context, None]) -> strawberry.ID | None:
+        return await info.context.load_batched(ACTIVE_LEAVES, self)
+
+    @strawberry.field(
+        description="How many messages the session has, on every branch.", metadata=MESSAGE_COUNTS.metadata
+    )
     async def message_count(self, info: Info[Context, None]) -> int:
         count = await info.context.load_batched(MESSAGE_COUNTS, self)
         assert count is not None  # a session's id is never null
         return count
 
     @strawberry.field(
-        description="The session's messages, oldest first: first/after from the start, last/before from "
-        "the end (the last N messages are the agent's memory context). 1 to 100, default 20."
+        description="The session's active branch, root to activeMessageId: first/after from the start, "
+        "last/before from the end (the last N messages are the agent's memory context). 1 to 100, default 20."
     )
     async def messages(
         self,

@@ -65,7 +65,7 @@ from tortoise import connections
 
 import models
 from schema import build_schema
-from schema.context import batch_of
+from schema.batches import batch_of
 from schema.plans import CompiledOperations
 from schema.strawberry_adapter import graphql_schema, strawberry_field
 from server import create_app
@@ -461,6 +461,7 @@ async def restore(dataset: Dataset) -> None:
     await models.Persona.bulk_create([models.Persona(**row) for row in dataset.personas])
     await models.Session.bulk_create([models.Session(**row) for row in dataset.sessions])
     await models.Message.bulk_create([models.Message(**row) for row in dataset.messages])
+    await models.chain_every_session()
     await models.Pin.bulk_create([models.Pin(**row) for row in dataset.pins])
     await models.Summary.bulk_create([models.Summary(**row) for row in dataset.summaries])
     connection = connections.get("default")

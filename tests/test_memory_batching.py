@@ -79,6 +79,7 @@ async def many_memories(db: str) -> None:
             for index in range(10)
         ]
     )
+    await models.chain_every_session()
     await models.Pin.bulk_create(
         [
             models.Pin(

@@ -65,6 +65,7 @@ async def messages(session_id: str, texts: Sequence[str], moments: Sequence[date
         role = models.MessageRole.ASSISTANT if index % 2 else models.MessageRole.USER
         message = await models.Message.create(session_id=session_id, role=role, text=text, created_at=moment)
         created.append(str(message.id))
+    await models.chain_every_session()  # written straight to the table: placed as appends place them
     return created
 
 

@@ -88,6 +88,7 @@ async def a_message(session_id: str = "chat", text: str = "Hello") -> str:
     message = await models.Message.create(
         session_id=session_id, role=models.MessageRole.USER, text=text, created_at=LONG_AGO
     )
+    await models.chain_every_session()  # written straight to the table: placed as appends place them
     return str(message.id)
 
 

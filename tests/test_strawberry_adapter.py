@@ -15,7 +15,8 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 
 from schema import KalitoSchema, build_schema, strawberry_adapter
-from schema.context import MESSAGE_COUNTS, PERSONAS, batch_of
+from schema.batches import batch_of
+from schema.context import MESSAGE_COUNTS, PERSONAS
 from schema.inputs import SessionFilter
 from schema.strawberry_adapter import VariableValues
 
