@@ -36,8 +36,9 @@ LONG_AGO = datetime(2025, 9, 16, 10, 8, 36, 188_000, tzinfo=UTC)
 SESSION_COUNT = 100
 MESSAGES_PER_SESSION = 4
 PERSONAS = {"default-cloud": None, "default-local": None, "chef": "Chef"}
-# The sessions page, the personas, the message counts, the message pages: one each.
-MOST_STATEMENTS = 4
+# The sessions page, the personas, the message counts (messageCount: every branch), the message
+# pages and their totalCount (the active branch, api.md §9): one each.
+MOST_STATEMENTS = 5
 
 
 def session_id(number: int) -> str:
