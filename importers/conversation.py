@@ -2,9 +2,10 @@
 
 The readers (importers/chatgpt.py for ChatGPT's `conversations.json`; this server's own export
 next) turn their format into these, for one writer to store (api.md §9's importSessions and
-`import-chatgpt`, still to be wired: issue 18). A message names its parent by `ref`, the id it has in the file, so that a reader needs to
-know nothing of this server's ids: the writer keeps `id` where the file holds one of this
-server's own (its export), and makes a new one where not (a ChatGPT node id is a UUID).
+`import-chatgpt`, still to be wired: issue 18). A message names its parent by `ref`, the id it
+has in the file, so that a reader needs to know nothing of this server's ids: the writer keeps
+`id` where the file holds one of this server's own (its export), and makes a new one where not
+(a ChatGPT node id is a UUID).
 """
 
 from __future__ import annotations

@@ -55,7 +55,8 @@ def at(seconds: int) -> datetime:
 
 
 def message(id: int, text: str, seconds: int | None = None) -> MessageRow:
-    return MessageRow(id, "s1", MessageRole.USER, text, None, None, at(id if seconds is None else seconds), 0.5)
+    moment = at(id if seconds is None else seconds)
+    return MessageRow(id, "s1", MessageRole.USER, text, None, None, moment, 0.5, None, 0, True)
 
 
 def messages_of(*lengths: int) -> list[MessageRow]:
@@ -333,7 +334,7 @@ def test_messages_stop_at_the_first_that_does_not_fit() -> None:
 
 
 def test_an_empty_assistant_reply_costs_nothing() -> None:
-    reply = MessageRow(3, "s1", MessageRole.ASSISTANT, "", None, None, at(3), 0.5)
+    reply = MessageRow(3, "s1", MessageRole.ASSISTANT, "", None, None, at(3), 0.5, 2, 2, True)
     context = select_context([*messages_of(4, 4), reply], NO_PINS, NO_SUMMARIES, max_tokens=1)
     assert (ids(context.recent_messages), context.total_tokens) == ([2, 3], 1)
 
