@@ -21,7 +21,6 @@ from models.summary import Summary, SummaryRow
 # A fork takes the conversation's settings, not its state: no recap (it sums up the whole source).
 _COPIED = ("model", "persona_id", "metadata")
 _MESSAGES_BY_ID = f'SELECT {MessageRow.select_list} FROM "messages" WHERE "id" IN ({{}}) ORDER BY "depth"'
-_CHUNK = 1000
 
 
 async def fork_session(
@@ -55,8 +54,8 @@ async def _path(session_id: str, at: int | None) -> list[int]:
 
 async def _messages(path: list[int]) -> list[MessageRow]:
     rows: list[MessageRow] = []
-    for start in range(0, len(path), _CHUNK):
-        chunk = path[start : start + _CHUNK]
+    for start in range(0, len(path), message_tree.CHUNK):
+        chunk = path[start : start + message_tree.CHUNK]
         rows += [
             MessageRow.from_db(raw)
             for raw in await sql.fetch(_MESSAGES_BY_ID.format(sql.placeholders(len(chunk))), chunk)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from models import sql
 
 # Statements stay within both databases' limit on bound values.
-_CHUNK = 1000
+CHUNK = 1000
 
 ACTIVE_LEAF = 'SELECT "id","depth" FROM "messages" WHERE "session_id"=? AND "active" ORDER BY "depth" DESC LIMIT 1'
 _PLACE = 'SELECT "id","depth","active" FROM "messages" WHERE "id"=? AND "session_id"=?'
@@ -125,8 +125,8 @@ async def make_active(session_id: str, message: Place | None) -> None:
         meet_depth = meets.depth if meets is not None else -1
         turn_on = [place.id for place in walked if not place.active]
     await sql.execute(_TURN_OFF_BELOW, [session_id, meet_depth])
-    for start in range(0, len(turn_on), _CHUNK):
-        chunk = turn_on[start : start + _CHUNK]
+    for start in range(0, len(turn_on), CHUNK):
+        chunk = turn_on[start : start + CHUNK]
         await sql.execute(_TURN_ON.format(sql.placeholders(len(chunk))), chunk)
 
 
